@@ -1,0 +1,5 @@
+//! One module per subcommand.
+
+pub mod corrupt;
+pub mod data;
+pub mod metrics;

@@ -1,0 +1,109 @@
+//! The one instance type every source produces.
+
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+/// A dataset split. `Shift` is the built-in world's domain-shift split (unseen palette,
+/// textures and caption templates).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    /// Training split.
+    Train,
+    /// Validation split (Karpathy's `val`; `restval` is folded into `Train` by loaders that
+    /// are asked to).
+    Val,
+    /// Test split.
+    Test,
+    /// Domain-shift split.
+    Shift,
+}
+
+impl Split {
+    /// All splits, in order.
+    pub const ALL: [Split; 4] = [Split::Train, Split::Val, Split::Test, Split::Shift];
+
+    /// Lower-case name, as in Karpathy JSON (`"train"`, `"val"`, `"test"`) plus `"shift"`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Val => "val",
+            Split::Test => "test",
+            Split::Shift => "shift",
+        }
+    }
+}
+
+impl std::fmt::Display for Split {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Split {
+    type Err = crate::DataError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "train" => Ok(Split::Train),
+            "val" => Ok(Split::Val),
+            "test" => Ok(Split::Test),
+            "shift" => Ok(Split::Shift),
+            other => Err(crate::DataError::UnknownSplit {
+                split: other.to_string(),
+                context: "split name".to_string(),
+            }),
+        }
+    }
+}
+
+/// One visual question with its human answers (VQA v2 has 10 per question).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Qa {
+    /// VQA v2 `question_id`.
+    pub question_id: u64,
+    /// Question text.
+    pub question: String,
+    /// Question type (`"color"`, `"shape"`, `"count"`, `"exist"`, `"relation"`, or the VQA v2
+    /// `question_type` string).
+    pub question_type: String,
+    /// VQA v2 `answer_type` (`"yes/no"`, `"number"`, `"other"`).
+    pub answer_type: String,
+    /// The human answers, raw (usually 10).
+    pub answers: Vec<String>,
+    /// The most frequent answer (VQA v2 `multiple_choice_answer`), the training target.
+    pub answer: String,
+}
+
+/// One instance: an image, its captions, a side text and its questions.
+///
+/// A missing modality is `None`, never a placeholder: the batcher turns `None` into a
+/// presence mask of 0.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instance {
+    /// Stable id within its dataset (Karpathy `imgid`, VQA `image_id`, world scene index).
+    /// Corruptions are seeded by it, so it must not change when a dataset is re-read.
+    pub id: u64,
+    /// Split the instance belongs to.
+    pub split: Split,
+    /// File name of the image (for export and error messages).
+    pub filename: String,
+    /// RGB image, `None` when missing.
+    pub image: Option<RgbImage>,
+    /// Reference captions (the world makes 5).
+    pub captions: Vec<String>,
+    /// Karpathy `sentids`, one per caption.
+    pub sentids: Vec<u64>,
+    /// Side text (noisy alt-text / tag list), `None` when missing.
+    pub side_text: Option<String>,
+    /// Visual questions about the image.
+    pub questions: Vec<Qa>,
+}
+
+/// A per-instance transformation applied before batching: corruptions at evaluation,
+/// corruption-aware augmentation in training. Implementations must be deterministic given
+/// (`instance.id`, `salt`): the same salt on the same instance gives the same output.
+pub trait InstanceTransform: Send + Sync + std::fmt::Debug {
+    /// Transforms one instance in place. `salt` varies what a random transform draws (the
+    /// training loop passes the epoch; evaluation passes 0).
+    fn apply(&self, instance: &mut Instance, salt: u64);
+}

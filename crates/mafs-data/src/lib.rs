@@ -1,0 +1,25 @@
+//! # mafs-data
+//!
+//! Everything the mafs framework reads: the built-in procedural multimodal world (scenes,
+//! captions, side texts, VQA questions; deterministic from a seed), loaders for the
+//! Karpathy-split caption JSON (COCO, Flickr30k) and VQA v2 files, word-level and Hugging Face
+//! tokenizers, the corruption suite, and burn `Dataset`s and `Batcher`s.
+//!
+//! All instances share one type, [`Instance`], whatever their source, so every downstream
+//! stage (corruption, batching, evaluation) works the same on the built-in world and on real
+//! data. This crate does no modelling and depends on `mafs-core` only.
+
+pub mod batcher;
+pub mod check;
+pub mod corrupt;
+pub mod error;
+pub mod export;
+pub mod image_io;
+pub mod instance;
+pub mod karpathy;
+pub mod tokenizer;
+pub mod vqa;
+pub mod world;
+
+pub use error::DataError;
+pub use instance::{Instance, InstanceTransform, Qa, Split};

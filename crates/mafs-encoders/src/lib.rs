@@ -1,0 +1,1 @@
+//! Image ViT (open_clip-compatible layout) and text transformer encoders for mafs.

@@ -1,0 +1,1 @@
+//! Late and query (cross-attention) fusion heads for any number of modalities.

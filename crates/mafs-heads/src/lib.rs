@@ -1,0 +1,1 @@
+//! Retrieval (ITC/ITM), captioning and VQA task heads and losses for mafs.

@@ -1,0 +1,1 @@
+//! Uncertainty signals for modality-aware fusion: prototype, attention and predictive entropy, energy, cross-modal agreement.

@@ -1,0 +1,1 @@
+//! Training loop, safetensors checkpoints and resume for mafs.

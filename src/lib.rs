@@ -1,0 +1,2 @@
+//! mafs facade.
+pub use mafs_core as core;
