@@ -1,0 +1,697 @@
+//! The task losses the training uses: cross-entropy (hard, smoothed, soft targets, token-level),
+//! binary cross-entropy with soft scores (VQA), and the symmetric InfoNCE of CLIP/ALBEF with
+//! single or multiple positives.
+//!
+//! Every loss comes in two forms: `*_per_instance` returns `[batch]` (what the theory tests and
+//! the unimodal losses need), and the plain form returns the mean over the batch as a scalar
+//! `[1]` (what `TaskHead::loss` returns). All of them work on logits and go through
+//! `log_softmax` / `log_sigmoid`-style identities, so they stay finite for any finite logits.
+
+use burn::tensor::activation::log_softmax;
+use burn::tensor::{Bool, Int, Tensor, assert_shape};
+
+/// The largest CLIP logit scale, `ln(100)`: open_clip clamps `logit_scale` to `[0, ln 100]`
+/// (`unwrap_model(model).logit_scale.clamp_(0, math.log(100))` in `train.py`).
+pub const MAX_LOG_LOGIT_SCALE: f64 = 4.605_170_185_988_091;
+
+/// CLIP's initial logit scale, `ln(1 / 0.07)` (`np.log(1 / 0.07)` in CLIP's `model.py`).
+pub const INIT_LOG_LOGIT_SCALE: f64 = 2.659_260_036_932_778;
+
+/// Mean of `values` over the entries where `keep` is true; 0 when none is kept (so a batch in
+/// which a modality is missing everywhere contributes no loss rather than NaN).
+///
+/// # Shapes
+///
+/// - `values`: `[batch]`
+/// - `keep`: `[batch]`
+/// - output: `[1]`
+///
+/// # Panics
+///
+/// Panics if the shapes differ.
+pub fn masked_mean(values: Tensor<1>, keep: Tensor<1, Bool>) -> Tensor<1> {
+    let [b] = values.dims();
+    assert_shape!(keep, [b]);
+    let keep = keep.float();
+    let count = keep.clone().sum().clamp_min(1.0);
+    (values * keep).sum() / count
+}
+
+fn check_logits_targets(what: &str, logits: &Tensor<2>, targets: &Tensor<1, Int>) {
+    let [b, c] = logits.dims();
+    assert!(c > 0, "{what}: logits must have at least one class");
+    assert_eq!(
+        targets.dims(),
+        [b],
+        "{what}: targets must be [batch] = [{b}], got {:?}",
+        targets.dims()
+    );
+}
+
+/// Cross-entropy of each instance, `-log softmax(logits)[target]`.
+///
+/// # Shapes
+///
+/// - `logits`: `[batch, classes]`
+/// - `targets`: `[batch]`, class ids in `0..classes`
+/// - output: `[batch]`
+///
+/// # Panics
+///
+/// Panics if the batch sizes differ.
+pub fn cross_entropy_per_instance(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+    check_logits_targets("cross_entropy", &logits, &targets);
+    let [b, _] = logits.dims();
+    log_softmax(logits, 1)
+        .gather(1, targets.reshape([b, 1]))
+        .reshape([b])
+        .neg()
+}
+
+/// Mean cross-entropy over the batch, a scalar `[1]`.
+///
+/// # Shapes
+///
+/// - `logits`: `[batch, classes]`
+/// - `targets`: `[batch]`
+/// - output: `[1]`
+pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+    cross_entropy_per_instance(logits, targets).mean()
+}
+
+/// Cross-entropy with label smoothing, per instance: the target distribution is
+/// `(1 - alpha) * one_hot(target) + alpha / classes`, as in PyTorch's `label_smoothing` and
+/// burn's `CrossEntropyLoss`. `alpha = 0` is [`cross_entropy_per_instance`].
+///
+/// # Shapes
+///
+/// - `logits`: `[batch, classes]`
+/// - `targets`: `[batch]`
+/// - output: `[batch]`
+///
+/// # Panics
+///
+/// Panics if `alpha` is outside `[0, 1]` or the batch sizes differ.
+pub fn cross_entropy_smoothed_per_instance(
+    logits: Tensor<2>,
+    targets: Tensor<1, Int>,
+    alpha: f64,
+) -> Tensor<1> {
+    assert!(
+        (0.0..=1.0).contains(&alpha),
+        "cross_entropy_smoothed: alpha must be in [0, 1], got {alpha}"
+    );
+    check_logits_targets("cross_entropy_smoothed", &logits, &targets);
+    let [_, c] = logits.dims();
+    let probs = targets
+        .one_hot::<2>(c)
+        .float()
+        .mul_scalar(1.0 - alpha)
+        .add_scalar(alpha / c as f64);
+    soft_cross_entropy_per_instance(logits, probs)
+}
+
+/// Mean of [`cross_entropy_smoothed_per_instance`], a scalar `[1]`.
+pub fn cross_entropy_smoothed(logits: Tensor<2>, targets: Tensor<1, Int>, alpha: f64) -> Tensor<1> {
+    cross_entropy_smoothed_per_instance(logits, targets, alpha).mean()
+}
+
+/// Cross-entropy against a target distribution, per instance:
+/// `-sum_c p_c log softmax(logits)_c`. Rows of `target_probs` should sum to one (a row of
+/// zeros gives zero loss, which is how a row without positives drops out).
+///
+/// # Shapes
+///
+/// - `logits`: `[batch, classes]`
+/// - `target_probs`: `[batch, classes]`
+/// - output: `[batch]`
+///
+/// # Panics
+///
+/// Panics if the shapes differ.
+pub fn soft_cross_entropy_per_instance(logits: Tensor<2>, target_probs: Tensor<2>) -> Tensor<1> {
+    let [b, c] = logits.dims();
+    assert_shape!(target_probs, [b, c]);
+    (log_softmax(logits, 1) * target_probs)
+        .sum_dim(1)
+        .reshape([b])
+        .neg()
+}
+
+/// Mean of [`soft_cross_entropy_per_instance`], a scalar `[1]`.
+pub fn soft_cross_entropy(logits: Tensor<2>, target_probs: Tensor<2>) -> Tensor<1> {
+    soft_cross_entropy_per_instance(logits, target_probs).mean()
+}
+
+/// Binary cross-entropy with logits against soft scores, summed over the classes, per
+/// instance. This is the VQA loss of the bottom-up-attention line (Teney et al. 2018;
+/// `instance_bce_with_logits` in hengyuan-hu/bottom-up-attention-vqa: `F.bce_with_logits(logits,
+/// labels) * labels.size(1)`, i.e. summed over answers, averaged over the batch), also used by
+/// ALBEF/BLIP-style classifier baselines. Computed as
+/// `max(x, 0) - x * y + log(1 + exp(-|x|))`, finite for any finite logit.
+///
+/// # Shapes
+///
+/// - `logits`: `[batch, classes]`
+/// - `scores`: `[batch, classes]`, each in `[0, 1]` (VQA: `min(1, #annotators / 3)`)
+/// - output: `[batch]`
+///
+/// # Panics
+///
+/// Panics if the shapes differ.
+pub fn bce_with_logits_per_instance(logits: Tensor<2>, scores: Tensor<2>) -> Tensor<1> {
+    let [b, c] = logits.dims();
+    assert_shape!(scores, [b, c]);
+    let softplus_neg_abs = logits.clone().abs().neg().exp().log1p();
+    (logits.clone().clamp_min(0.0) - logits * scores + softplus_neg_abs)
+        .sum_dim(1)
+        .reshape([b])
+}
+
+/// Mean over the batch of [`bce_with_logits_per_instance`], a scalar `[1]`.
+pub fn bce_with_logits(logits: Tensor<2>, scores: Tensor<2>) -> Tensor<1> {
+    bce_with_logits_per_instance(logits, scores).mean()
+}
+
+/// Token-level cross-entropy for sequence models, per instance: the mean over each instance's
+/// non-padding positions (optionally label-smoothed). An instance with only padding gets 0.
+///
+/// # Shapes
+///
+/// - `logits`: `[batch, seq, vocab]`
+/// - `targets`: `[batch, seq]`
+/// - `padding`: `[batch, seq]`, `true` = padding (ignored)
+/// - output: `[batch]`
+///
+/// # Panics
+///
+/// Panics if the shapes disagree or `smoothing` is outside `[0, 1]`.
+pub fn token_cross_entropy_per_instance(
+    logits: Tensor<3>,
+    targets: Tensor<2, Int>,
+    padding: Tensor<2, Bool>,
+    smoothing: f64,
+) -> Tensor<1> {
+    let (sum, count) = token_cross_entropy_sums(logits, targets, padding, smoothing);
+    sum / count.clamp_min(1.0)
+}
+
+/// Token-level cross-entropy averaged over all non-padding tokens of the batch (the usual
+/// captioning loss: BLIP's `CrossEntropyLoss(ignore_index=-100)` averages over tokens, not
+/// instances), a scalar `[1]`. A batch of only padding gives 0.
+///
+/// # Shapes
+///
+/// - `logits`: `[batch, seq, vocab]`
+/// - `targets`: `[batch, seq]`
+/// - `padding`: `[batch, seq]`, `true` = padding
+/// - output: `[1]`
+pub fn token_cross_entropy(
+    logits: Tensor<3>,
+    targets: Tensor<2, Int>,
+    padding: Tensor<2, Bool>,
+    smoothing: f64,
+) -> Tensor<1> {
+    let (sum, count) = token_cross_entropy_sums(logits, targets, padding, smoothing);
+    sum.sum() / count.sum().clamp_min(1.0)
+}
+
+/// Per-instance sum of token losses over non-padding positions and the number of such
+/// positions, both `[batch]`.
+fn token_cross_entropy_sums(
+    logits: Tensor<3>,
+    targets: Tensor<2, Int>,
+    padding: Tensor<2, Bool>,
+    smoothing: f64,
+) -> (Tensor<1>, Tensor<1>) {
+    let [b, t, v] = logits.dims();
+    assert!(
+        targets.dims() == [b, t],
+        "token_cross_entropy: targets must be [batch, seq] = [{b}, {t}], got {:?}",
+        targets.dims()
+    );
+    assert!(
+        padding.dims() == [b, t],
+        "token_cross_entropy: padding must be [batch, seq] = [{b}, {t}], got {:?}",
+        padding.dims()
+    );
+    let flat_logits = logits.reshape([b * t, v]);
+    // Padding targets may hold any id (often PAD, sometimes -100); clamp them into range so the
+    // gather is valid, their loss is masked out below.
+    let flat_targets = targets
+        .reshape([b * t])
+        .mask_fill(padding.clone().reshape([b * t]), 0)
+        .clamp(0, v as i64 - 1);
+    let per_token = if smoothing > 0.0 {
+        cross_entropy_smoothed_per_instance(flat_logits, flat_targets, smoothing)
+    } else {
+        cross_entropy_per_instance(flat_logits, flat_targets)
+    };
+    let keep = padding.bool_not().float();
+    let per_token = per_token.reshape([b, t]) * keep.clone();
+    (
+        per_token.sum_dim(1).reshape([b]),
+        keep.sum_dim(1).reshape([b]),
+    )
+}
+
+/// Rows divided by their L2 norm (`F.normalize(x, dim=-1)` with `eps = 1e-12` on the norm).
+///
+/// # Shapes
+///
+/// - `x`: `[n, d]` → `[n, d]`
+pub fn l2_normalize(x: Tensor<2>) -> Tensor<2> {
+    let norm = x.clone().square().sum_dim(1).sqrt().clamp_min(1.0e-12);
+    x / norm
+}
+
+/// The multiplicative logit scale `exp(clamp(log_scale, 0, ln 100))` as a `[1]` tensor.
+///
+/// The clamp in the forward pass keeps the scale in CLIP's range even between the parameter
+/// clamps a trainer applies after each step (open_clip clamps the parameter itself).
+pub fn logit_scale_factor(log_scale: Tensor<1>) -> Tensor<1> {
+    assert_shape!(log_scale, [1]);
+    log_scale.clamp(0.0, MAX_LOG_LOGIT_SCALE).exp()
+}
+
+/// Output of [`info_nce`] and its multi-positive variants.
+///
+/// # Shapes
+///
+/// - `loss`: `[1]`, `(mean(a_to_b) + mean(b_to_a)) / 2`
+/// - `a_to_b_per_instance`: `[n_a]`, the loss of each row of `a` against all of `b`
+/// - `b_to_a_per_instance`: `[n_b]`, the loss of each row of `b` against all of `a`
+/// - `logits`: `[n_a, n_b]`, `scale * norm(a) · norm(b)^T`
+#[derive(Debug, Clone)]
+pub struct InfoNceOutput {
+    /// Symmetric mean loss.
+    pub loss: Tensor<1>,
+    /// Per-row loss in the a → b direction.
+    pub a_to_b_per_instance: Tensor<1>,
+    /// Per-row loss in the b → a direction.
+    pub b_to_a_per_instance: Tensor<1>,
+    /// Scaled cosine similarities.
+    pub logits: Tensor<2>,
+}
+
+/// `scale * norm(a) · norm(b)^T`, CLIP's `logits_per_image`.
+///
+/// # Shapes
+///
+/// - `a`: `[n_a, d]`, `b`: `[n_b, d]`, `log_scale`: `[1]` → `[n_a, n_b]`
+///
+/// # Panics
+///
+/// Panics if the widths differ or `log_scale` is not `[1]`.
+pub fn contrastive_logits(a: Tensor<2>, b: Tensor<2>, log_scale: Tensor<1>) -> Tensor<2> {
+    let [_, d] = a.dims();
+    assert_shape!(b, [_, d]);
+    let scale = logit_scale_factor(log_scale).reshape([1, 1]);
+    l2_normalize(a).matmul(l2_normalize(b).transpose()) * scale
+}
+
+/// Symmetric InfoNCE with the diagonal as positives, as CLIP's loss:
+/// `logits = exp(log_scale) * norm(a) · norm(b)^T`,
+/// `loss = (CE(logits, arange) + CE(logits^T, arange)) / 2`.
+/// `log_scale` is the learned log logit scale (init `ln(1/0.07)`), clamped to `[0, ln 100]`.
+///
+/// When the same item can appear twice in a batch, use [`info_nce_multi_positive`]: with
+/// diagonal targets a duplicate is pushed away from its own twin.
+///
+/// # Shapes
+///
+/// - `a`: `[batch, d]`, `b`: `[batch, d]` (row i of `a` pairs with row i of `b`)
+/// - `log_scale`: `[1]`
+///
+/// # Panics
+///
+/// Panics if `a` and `b` differ in shape.
+pub fn info_nce(a: Tensor<2>, b: Tensor<2>, log_scale: Tensor<1>) -> InfoNceOutput {
+    let [n, d] = a.dims();
+    assert_shape!(b, [n, d]);
+    let device = a.device();
+    let logits = contrastive_logits(a, b, log_scale);
+    let labels = Tensor::<1, Int>::arange(0..n as i64, &device);
+    let a_to_b = cross_entropy_per_instance(logits.clone(), labels.clone());
+    let b_to_a = cross_entropy_per_instance(logits.clone().transpose(), labels);
+    finish(logits, a_to_b, b_to_a)
+}
+
+/// Symmetric InfoNCE with several positives per row, as ALBEF's retrieval fine-tuning
+/// (`model_retrieval.py`: `pos_idx = torch.eq(idx, idx_all.t()).float();
+/// sim_targets = pos_idx / pos_idx.sum(1, keepdim=True)`,
+/// `loss_i2t = -sum(log_softmax(sim_i2t, 1) * sim_targets, 1).mean()`): row i of `a` and row j
+/// of `b` are a positive pair when `item_ids[i] == item_ids[j]`, and the target mass of each row
+/// is spread evenly over its positives. With all ids distinct this equals [`info_nce`].
+///
+/// # Shapes
+///
+/// - `a`: `[batch, d]`, `b`: `[batch, d]` (row i of `a` pairs with row i of `b`)
+/// - `log_scale`: `[1]`
+/// - `item_ids`: `[batch]`, the item each pair belongs to
+///
+/// # Panics
+///
+/// Panics if the shapes disagree.
+pub fn info_nce_multi_positive(
+    a: Tensor<2>,
+    b: Tensor<2>,
+    log_scale: Tensor<1>,
+    item_ids: Tensor<1, Int>,
+) -> InfoNceOutput {
+    let [n, d] = a.dims();
+    assert_shape!(b, [n, d]);
+    assert!(
+        item_ids.dims() == [n],
+        "info_nce_multi_positive: item_ids must be [batch] = [{n}], got {:?}",
+        item_ids.dims()
+    );
+    let positives = positive_mask(item_ids.clone(), item_ids);
+    // Every row and column has its own pair as a positive, so no row lacks one.
+    info_nce_masked_unchecked(contrastive_logits(a, b, log_scale), positives)
+}
+
+/// `[n_a, n_b]` mask, `true` where `ids_a[i] == ids_b[j]`.
+///
+/// # Shapes
+///
+/// - `ids_a`: `[n_a]`, `ids_b`: `[n_b]` → `[n_a, n_b]`
+pub fn positive_mask(ids_a: Tensor<1, Int>, ids_b: Tensor<1, Int>) -> Tensor<2, Bool> {
+    let [na] = ids_a.dims();
+    let [nb] = ids_b.dims();
+    ids_a
+        .reshape([na, 1])
+        .expand([na, nb])
+        .equal(ids_b.reshape([1, nb]).expand([na, nb]))
+}
+
+/// Symmetric InfoNCE for given logits and a positive-pair mask (`[n_a, n_b]`, `true` =
+/// positive): each row's (and each column's) target distribution is uniform over its positives.
+/// This is the general form behind [`info_nce_multi_positive`], for batches where `a` and `b`
+/// have different sizes (several captions per item, gathered from a queue, ...).
+///
+/// # Shapes
+///
+/// - `logits`: `[n_a, n_b]` (e.g. from [`contrastive_logits`])
+/// - `positives`: `[n_a, n_b]`
+///
+/// # Panics
+///
+/// Panics if the shapes differ, or if some row or column has no positive (its loss would be
+/// undefined). Checking this reads two values back from the device.
+pub fn info_nce_with_positives(logits: Tensor<2>, positives: Tensor<2, Bool>) -> InfoNceOutput {
+    let [na, nb] = logits.dims();
+    assert_shape!(positives, [na, nb]);
+    let pos = positives.clone().float();
+    let min_row: f32 = pos.clone().sum_dim(1).min().into_scalar();
+    let min_col: f32 = pos.sum_dim(0).min().into_scalar();
+    assert!(
+        min_row >= 1.0 && min_col >= 1.0,
+        "info_nce_with_positives: every row and every column needs at least one positive \
+         (min per row {min_row}, min per column {min_col})"
+    );
+    info_nce_masked_unchecked(logits, positives)
+}
+
+fn info_nce_masked_unchecked(logits: Tensor<2>, positives: Tensor<2, Bool>) -> InfoNceOutput {
+    let pos = positives.float();
+    let a_targets = pos.clone() / pos.clone().sum_dim(1).clamp_min(1.0);
+    let pos_t = pos.transpose();
+    let b_targets = pos_t.clone() / pos_t.sum_dim(1).clamp_min(1.0);
+    let a_to_b = soft_cross_entropy_per_instance(logits.clone(), a_targets);
+    let b_to_a = soft_cross_entropy_per_instance(logits.clone().transpose(), b_targets);
+    finish(logits, a_to_b, b_to_a)
+}
+
+fn finish(logits: Tensor<2>, a_to_b: Tensor<1>, b_to_a: Tensor<1>) -> InfoNceOutput {
+    let loss = (a_to_b.clone().mean() + b_to_a.clone().mean()).div_scalar(2.0);
+    InfoNceOutput {
+        loss,
+        a_to_b_per_instance: a_to_b,
+        b_to_a_per_instance: b_to_a,
+        logits,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::{Device, Distribution, Tolerance};
+
+    fn dev() -> Device {
+        let d = Device::flex();
+        d.seed(0);
+        d
+    }
+
+    fn vec1(t: Tensor<1>) -> Vec<f32> {
+        t.try_into_vec_as::<f32>().unwrap()
+    }
+
+    /// Reference log-sum-exp cross-entropy in f64.
+    fn ce_ref(logits: &[f32], target: usize) -> f64 {
+        let m = logits.iter().cloned().fold(f32::MIN, f32::max) as f64;
+        let lse = m + logits
+            .iter()
+            .map(|&x| (x as f64 - m).exp())
+            .sum::<f64>()
+            .ln();
+        lse - logits[target] as f64
+    }
+
+    #[test]
+    fn cross_entropy_matches_reference_and_is_stable() {
+        let d = dev();
+        let rows = [[1.0f32, 2.0, 3.0], [1000.0, -1000.0, 0.0]];
+        let logits = Tensor::<2>::from_floats(rows, &d);
+        let targets = Tensor::<1, Int>::from_ints([2, 1], &d);
+        let got = vec1(cross_entropy_per_instance(logits.clone(), targets.clone()));
+        for (i, t) in [2usize, 1].iter().enumerate() {
+            let want = ce_ref(&rows[i], *t);
+            // tolerance: 1e-4 relative (f32 log-softmax)
+            assert!((got[i] as f64 - want).abs() <= 1e-4 * want.abs().max(1.0));
+        }
+        let mean: f32 = cross_entropy(logits, targets).into_scalar();
+        assert!((mean - (got[0] + got[1]) / 2.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn smoothing_zero_equals_plain_and_matches_formula() {
+        let d = dev();
+        let logits = Tensor::<2>::random([4, 5], Distribution::Normal(0.0, 2.0), &d);
+        let targets = Tensor::<1, Int>::from_ints([0, 4, 2, 2], &d);
+        let plain = cross_entropy_per_instance(logits.clone(), targets.clone());
+        let s0 = cross_entropy_smoothed_per_instance(logits.clone(), targets.clone(), 0.0);
+        s0.into_data()
+            .assert_approx_eq::<f32>(&plain.clone().into_data(), Tolerance::absolute(1e-5));
+        // (1 - a) * CE + a * mean_c(-log p_c)
+        let a = 0.1;
+        let uniform = log_softmax(logits.clone(), 1)
+            .mean_dim(1)
+            .reshape([4])
+            .neg();
+        let want = plain.mul_scalar(1.0 - a) + uniform.mul_scalar(a);
+        cross_entropy_smoothed_per_instance(logits, targets, a)
+            .into_data()
+            .assert_approx_eq::<f32>(&want.into_data(), Tolerance::absolute(1e-5));
+    }
+
+    #[test]
+    fn bce_matches_naive_formula_and_stays_finite() {
+        let d = dev();
+        let logits = Tensor::<2>::from_floats([[0.5f32, -1.0, 2.0], [80.0, -80.0, 0.0]], &d);
+        let scores = Tensor::<2>::from_floats([[1.0f32, 0.3, 0.0], [0.0, 1.0, 0.6]], &d);
+        let got = vec1(bce_with_logits_per_instance(logits, scores));
+        let naive = |x: f64, y: f64| {
+            let p = 1.0 / (1.0 + (-x).exp());
+            -(y * p.ln() + (1.0 - y) * (1.0 - p).ln())
+        };
+        let row0 = naive(0.5, 1.0) + naive(-1.0, 0.3) + naive(2.0, 0.0);
+        assert!((got[0] as f64 - row0).abs() < 1e-4, "{} vs {row0}", got[0]);
+        // Row 1 saturates: naive overflows, the stable form gives 80 + 80 + ln 2 exactly.
+        let row1 = 80.0 + 80.0 + 2f64.ln();
+        assert!((got[1] as f64 - row1).abs() < 1e-3, "{} vs {row1}", got[1]);
+    }
+
+    #[test]
+    fn token_cross_entropy_ignores_padding() {
+        let d = dev();
+        let logits = Tensor::<3>::random([2, 3, 4], Distribution::Normal(0.0, 1.0), &d);
+        let targets = Tensor::<2, Int>::from_ints([[1, 2, 0], [3, -100, -100]], &d);
+        let padding = Tensor::<2, Bool>::from_bool(
+            burn::tensor::TensorData::from([[false, false, true], [false, true, true]]),
+            &d,
+        );
+        let per_inst = vec1(token_cross_entropy_per_instance(
+            logits.clone(),
+            targets.clone(),
+            padding.clone(),
+            0.0,
+        ));
+        let flat = logits.clone().reshape([6, 4]);
+        let tok = vec1(cross_entropy_per_instance(
+            flat,
+            Tensor::<1, Int>::from_ints([1, 2, 0, 3, 0, 0], &d),
+        ));
+        assert!((per_inst[0] - (tok[0] + tok[1]) / 2.0).abs() < 1e-5);
+        assert!((per_inst[1] - tok[3]).abs() < 1e-5);
+        let mean: f32 = token_cross_entropy(logits, targets, padding, 0.0).into_scalar();
+        assert!((mean - (tok[0] + tok[1] + tok[3]) / 3.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn info_nce_matches_clip_reference() {
+        let d = dev();
+        let a = Tensor::<2>::random([5, 8], Distribution::Normal(0.0, 1.0), &d);
+        let b = Tensor::<2>::random([5, 8], Distribution::Normal(0.0, 1.0), &d);
+        let log_scale = Tensor::<1>::from_floats([INIT_LOG_LOGIT_SCALE as f32], &d);
+        let out = info_nce(a.clone(), b.clone(), log_scale);
+        // Reference on host data.
+        let av = l2_normalize(a).try_into_vec_as::<f32>().unwrap();
+        let bv = l2_normalize(b).try_into_vec_as::<f32>().unwrap();
+        let s = (1.0 / 0.07) as f32;
+        let sim = |i: usize, j: usize| -> f32 {
+            (0..8).map(|k| av[i * 8 + k] * bv[j * 8 + k]).sum::<f32>() * s
+        };
+        let mut total = 0.0;
+        for i in 0..5 {
+            let row: Vec<f32> = (0..5).map(|j| sim(i, j)).collect();
+            let col: Vec<f32> = (0..5).map(|j| sim(j, i)).collect();
+            total += ce_ref(&row, i) + ce_ref(&col, i);
+        }
+        let want = total / 10.0;
+        let got: f32 = out.loss.into_scalar();
+        // tolerance: 1e-4 relative
+        assert!(
+            (got as f64 - want).abs() < 1e-4 * want.max(1.0),
+            "{got} vs {want}"
+        );
+        assert_eq!(out.logits.dims(), [5, 5]);
+        assert_eq!(out.a_to_b_per_instance.dims(), [5]);
+    }
+
+    #[test]
+    fn logit_scale_is_clamped() {
+        let d = dev();
+        let f: f32 = logit_scale_factor(Tensor::<1>::from_floats([10.0f32], &d)).into_scalar();
+        assert!((f - 100.0).abs() < 1e-3);
+        let f: f32 = logit_scale_factor(Tensor::<1>::from_floats([-3.0f32], &d)).into_scalar();
+        assert!((f - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn multi_positive_with_distinct_ids_equals_info_nce() {
+        let d = dev();
+        let a = Tensor::<2>::random([6, 4], Distribution::Normal(0.0, 1.0), &d);
+        let b = Tensor::<2>::random([6, 4], Distribution::Normal(0.0, 1.0), &d);
+        let ls = Tensor::<1>::from_floats([2.0f32], &d);
+        let ids = Tensor::<1, Int>::from_ints([7, 3, 9, 0, 1, 2], &d);
+        let x = info_nce(a.clone(), b.clone(), ls.clone());
+        let y = info_nce_multi_positive(a, b, ls, ids);
+        y.a_to_b_per_instance.into_data().assert_approx_eq::<f32>(
+            &x.a_to_b_per_instance.into_data(),
+            Tolerance::absolute(1e-5),
+        );
+        y.loss
+            .into_data()
+            .assert_approx_eq::<f32>(&x.loss.into_data(), Tolerance::absolute(1e-5));
+    }
+
+    #[test]
+    fn duplicate_items_are_not_pushed_apart() {
+        // Rows 0 and 1 are the same item with identical embeddings. Multi-positive targets put
+        // half the mass on each twin, so with saturated similarities row 0's loss is the
+        // entropy floor ln 2 (the model is not asked to push the twins apart).
+        let d = dev();
+        let e = Tensor::<2>::from_floats(
+            [
+                [1.0f32, 0.0, 0.0],
+                [1.0, 0.0, 0.0],
+                [0.0, 1.0, 0.0],
+                [0.0, 0.0, 1.0],
+            ],
+            &d,
+        );
+        let ls = Tensor::<1>::from_floats([MAX_LOG_LOGIT_SCALE as f32], &d);
+        let ids = Tensor::<1, Int>::from_ints([5, 5, 6, 7], &d);
+        let multi = info_nce_multi_positive(e.clone(), e.clone(), ls.clone(), ids);
+        let rows = vec1(multi.a_to_b_per_instance);
+        // Row 0: logits [100, 100, 0, 0], targets [.5, .5, 0, 0] -> loss = ln 2 (cross-entropy
+        // of a distribution with itself is its entropy).
+        assert!((rows[0] - 2f32.ln()).abs() < 1e-4, "{rows:?}");
+        assert!(rows[2].abs() < 1e-4, "{rows:?}");
+        // The gradient tells the two apart: with diagonal targets the twin's logit is pushed
+        // down (its gradient is softmax - 0 > 0), with multi-positive targets
+        // it is not pushed at all (softmax - target = 0).
+        let ad = Device::flex().autodiff();
+        let l = Tensor::<2>::from_floats(
+            [
+                [100.0f32, 100.0, 0.0, 0.0],
+                [100.0, 100.0, 0.0, 0.0],
+                [0.0, 0.0, 100.0, 0.0],
+                [0.0, 0.0, 0.0, 100.0],
+            ],
+            &ad,
+        )
+        .require_grad();
+        let ids = Tensor::<1, Int>::from_ints([5, 5, 6, 7], &ad);
+        let twin_grad = |mask: Tensor<2, Bool>| -> f32 {
+            let out = info_nce_with_positives(l.clone(), mask);
+            let g = l.grad(&out.loss.backward()).unwrap();
+            g.slice([0..1, 1..2]).into_scalar()
+        };
+        let diag_mask = Tensor::<2, Int>::eye(4, &ad).bool();
+        assert!(twin_grad(diag_mask) > 0.1);
+        assert!(twin_grad(positive_mask(ids.clone(), ids)).abs() < 1e-5);
+        // The general masked form agrees with the id form.
+        let logits = contrastive_logits(e.clone(), e, ls);
+        let mask = positive_mask(
+            Tensor::<1, Int>::from_ints([5, 5, 6, 7], &d),
+            Tensor::<1, Int>::from_ints([5, 5, 6, 7], &d),
+        );
+        let general = info_nce_with_positives(logits, mask);
+        let g: f32 = general.loss.into_scalar();
+        let m: f32 = multi.loss.into_scalar();
+        assert!((g - m).abs() < 1e-6);
+    }
+
+    #[test]
+    #[should_panic(expected = "at least one positive")]
+    fn rows_without_positive_are_rejected() {
+        let d = dev();
+        let logits = Tensor::<2>::zeros([2, 2], &d);
+        let mask = positive_mask(
+            Tensor::<1, Int>::from_ints([0, 1], &d),
+            Tensor::<1, Int>::from_ints([0, 0], &d),
+        );
+        let _ = info_nce_with_positives(logits, mask);
+    }
+
+    #[test]
+    fn masked_mean_drops_missing_and_handles_empty() {
+        let d = dev();
+        let v = Tensor::<1>::from_floats([1.0f32, 100.0, 3.0], &d);
+        let keep =
+            Tensor::<1, Bool>::from_bool(burn::tensor::TensorData::from([true, false, true]), &d);
+        let m: f32 = masked_mean(v.clone(), keep).into_scalar();
+        assert!((m - 2.0).abs() < 1e-6);
+        let none = Tensor::<1, Bool>::from_bool(burn::tensor::TensorData::from([false; 3]), &d);
+        let z: f32 = masked_mean(v, none).into_scalar();
+        assert_eq!(z, 0.0);
+    }
+
+    #[test]
+    fn losses_have_gradients() {
+        let d = Device::flex().autodiff();
+        d.seed(1);
+        let a = Tensor::<2>::random([4, 3], Distribution::Normal(0.0, 1.0), &d).require_grad();
+        let b = Tensor::<2>::random([4, 3], Distribution::Normal(0.0, 1.0), &d);
+        let ls = Tensor::<1>::from_floats([1.0f32], &d).require_grad();
+        let out = info_nce(a.clone(), b, ls.clone());
+        let grads = out.loss.backward();
+        let ga = a.grad(&grads).expect("grad a");
+        let gl = ls.grad(&grads).expect("grad scale");
+        assert!(ga.abs().sum().into_scalar::<f32>() > 0.0);
+        assert!(gl.into_scalar::<f32>().is_finite());
+    }
+}
