@@ -1,1 +1,108 @@
-fn main() {}
+//! `cargo xtask`: the project's automation, in plain Rust (the matklad convention), so that it
+//! needs nothing but cargo. Each task shells out to cargo and to the `mafs` binary.
+//!
+//! - `cargo xtask train [ARGS]`: with no arguments, the README's main job (train MA-AFS and the
+//!   fixed-query baseline on the built-in world and print clean and corrupted metrics);
+//!   otherwise `mafs train ARGS`.
+//! - `cargo xtask eval ARGS`: `mafs eval ARGS`.
+//! - `cargo xtask bench [ARGS]`: the criterion benchmarks, on the dev profile (its build of
+//!   burn is shared with the tests).
+//! - `cargo xtask ci`: what CI runs (`.ci/run`).
+
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "xtask", about = "mafs project automation")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand, Debug)]
+enum Task {
+    /// Train (no arguments: the README's main job).
+    Train {
+        /// Arguments passed to `mafs train`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Evaluate a saved run (`mafs eval`).
+    Eval {
+        /// Arguments passed to `mafs eval`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Run the criterion benchmarks (dev profile, optimised dependencies).
+    Bench {
+        /// Extra arguments passed to `cargo bench`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Run what CI runs.
+    Ci,
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string()))
+}
+
+/// Runs `mafs <args>` through cargo (dev profile: optimised dependencies, shared build).
+fn mafs(args: &[String]) -> Result<ExitCode> {
+    let mut cmd = cargo();
+    cmd.args([
+        "run",
+        "--quiet",
+        "--package",
+        "mafs-cli",
+        "--bin",
+        "mafs",
+        "--",
+    ]);
+    cmd.args(args);
+    run(cmd)
+}
+
+fn run(mut cmd: Command) -> Result<ExitCode> {
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start {cmd:?}"))?;
+    Ok(if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(status.code().unwrap_or(1).clamp(1, 255) as u8)
+    })
+}
+
+fn main() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    match cli.task {
+        Task::Train { args } if args.is_empty() => mafs(&["compare".to_string()]),
+        Task::Train { args } => {
+            let mut full = vec!["train".to_string()];
+            full.extend(args);
+            mafs(&full)
+        }
+        Task::Eval { args } => {
+            if args.is_empty() {
+                bail!("usage: cargo xtask eval --run runs/NAME [--corrupt SPEC] [--split shift]");
+            }
+            let mut full = vec!["eval".to_string()];
+            full.extend(args);
+            mafs(&full)
+        }
+        Task::Bench { args } => {
+            let mut cmd = cargo();
+            cmd.args(["bench", "--workspace", "--profile", "dev"]);
+            cmd.args(args);
+            run(cmd)
+        }
+        Task::Ci => {
+            let mut cmd = Command::new("bash");
+            cmd.arg(".ci/run");
+            run(cmd)
+        }
+    }
+}

@@ -106,3 +106,22 @@ impl Encoded {
         self.present.clone().float()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Device;
+
+    #[test]
+    #[should_panic(expected = "pooled must be [batch, d]")]
+    fn rejects_wrong_pooled_width() {
+        let device = Device::flex();
+        let _ = Encoded::new(
+            "image",
+            Tensor::<3>::zeros([2, 4, 8], &device),
+            Tensor::<2, Bool>::empty([2, 4], &device),
+            Tensor::<2>::zeros([2, 7], &device),
+            Tensor::<1, Bool>::empty([2], &device),
+        );
+    }
+}

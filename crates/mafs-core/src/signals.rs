@@ -74,3 +74,35 @@ impl SignalSet {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Device;
+
+    #[test]
+    fn stacks_and_gets_by_name() {
+        let device = Device::flex();
+        let a = Tensor::<2>::from_floats([[0.1, 0.2], [0.3, 0.4]], &device);
+        let b = Tensor::<2>::from_floats([[1.0, 2.0], [3.0, 4.0]], &device);
+        let set = SignalSet::from_signals(vec!["a".into(), "b".into()], vec![a, b.clone()]);
+        assert_eq!(set.dims(), [2, 2, 2]);
+        let got = set
+            .get("b")
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        assert_eq!(got, b.into_data().try_to_vec::<f32>().unwrap());
+        assert!(set.get("c").is_none());
+    }
+
+    #[test]
+    #[should_panic(expected = "signal `b` has shape")]
+    fn rejects_mismatched_shapes() {
+        let device = Device::flex();
+        let a = Tensor::<2>::zeros([2, 2], &device);
+        let b = Tensor::<2>::zeros([2, 3], &device);
+        let _ = SignalSet::from_signals(vec!["a".into(), "b".into()], vec![a, b]);
+    }
+}

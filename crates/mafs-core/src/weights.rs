@@ -80,3 +80,53 @@ pub fn masked_softmax(logits: Tensor<2>, present: Tensor<2, Bool>, tau: f64) -> 
     let sum = exp.clone().sum_dim(1).clamp_min(1.0e-30);
     exp / sum
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::{Device, TensorData};
+
+    #[test]
+    fn masked_softmax_zeroes_missing_and_sums_to_one() {
+        let device = Device::flex();
+        let logits = Tensor::<2>::from_floats([[1.0, 2.0, 3.0], [5.0, -1.0, 0.5]], &device);
+        let present = Tensor::<2, burn::tensor::Bool>::from_data(
+            TensorData::from([[true, false, true], [false, false, true]]),
+            &device,
+        );
+        let w = masked_softmax(logits, present, 1.0)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        assert_eq!(w[1], 0.0);
+        assert_eq!(w[3], 0.0);
+        assert_eq!(w[4], 0.0);
+        assert!((w[0] + w[2] - 1.0).abs() < 1e-6);
+        let e = (-2.0f32).exp();
+        assert!((w[0] - e / (1.0 + e)).abs() < 1e-6);
+        assert!((w[5] - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn masked_softmax_row_without_modalities_is_zero() {
+        let device = Device::flex();
+        let logits = Tensor::<2>::from_floats([[1.0, 2.0]], &device);
+        let present =
+            Tensor::<2, burn::tensor::Bool>::from_data(TensorData::from([[false, false]]), &device);
+        let w = masked_softmax(logits, present, 0.5)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        assert_eq!(w, vec![0.0, 0.0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "tau must be positive")]
+    fn masked_softmax_rejects_bad_tau() {
+        let device = Device::flex();
+        let logits = Tensor::<2>::zeros([1, 2], &device);
+        let present =
+            Tensor::<2, burn::tensor::Bool>::from_data(TensorData::from([[true, true]]), &device);
+        let _ = masked_softmax(logits, present, 0.0);
+    }
+}

@@ -1,1 +1,13 @@
-//! Training loop, safetensors checkpoints and resume for mafs.
+//! # mafs-train
+//!
+//! Assembles a mafs model from its parts (encoders, signals, scheduler, fusion, task head),
+//! trains it (AdamW, warm-up then cosine decay, gradient clipping, corruption-aware training,
+//! validation each epoch), and writes resumable checkpoints (safetensors weights, config,
+//! optimizer and training state, atomically).
+//!
+//! The device is always a parameter: nothing here assumes the CPU. This crate does no data
+//! generation or metric computation of its own; it calls mafs-data and mafs-eval.
+
+pub mod atomic;
+pub mod lr;
+pub mod progress;
