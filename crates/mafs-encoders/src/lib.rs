@@ -1,1 +1,43 @@
-//! Image ViT (open_clip-compatible layout) and text transformer encoders for mafs.
+//! # mafs-encoders
+//!
+//! The modality encoders of mafs: a CLIP vision transformer ([`ImageVit`]) and a text
+//! transformer ([`TextTransformer`]), both implementing [`mafs_core::ModalityEncoder`], built
+//! from layers whose module paths follow open_clip's parameter names so that open_clip
+//! checkpoints map onto them one-to-one (see the key tables in [`vit`], [`text`] and
+//! [`block`], and the crate README). Architectures are named JSON presets ([`EncoderPreset`]:
+//! `tiny`, `small`, `clip-b32`).
+//!
+//! The attention layers ([`MultiHeadAttention`] with one fused `[d, 3d]` in-projection,
+//! [`CrossAttention`]) take burn's fused attention op whenever no attention weights are asked
+//! for, and are reused by the fusion heads.
+//!
+//! This crate depends on burn and mafs-core only: it does no I/O beyond reading a preset
+//! file, and knows nothing of data sets, signals, schedulers, fusion or training.
+
+pub mod activation;
+pub mod attention;
+pub mod block;
+pub mod cross_attention;
+pub mod error;
+pub mod mlp;
+pub mod patch;
+pub mod preset;
+mod sdpa;
+pub mod text;
+pub mod vit;
+
+pub use activation::Activation;
+pub use attention::{
+    AttentionOutput, MultiHeadAttention, MultiHeadAttentionConfig, SelfAttentionInput,
+    WeightsRequest,
+};
+pub use block::{
+    ResidualAttentionBlock, ResidualAttentionBlockConfig, Transformer, TransformerConfig,
+};
+pub use cross_attention::{CrossAttention, CrossAttentionConfig};
+pub use error::EncoderError;
+pub use mlp::{Mlp, MlpConfig};
+pub use patch::{PatchEmbedding, PatchEmbeddingConfig};
+pub use preset::EncoderPreset;
+pub use text::{TextOutput, TextPool, TextTransformer, TextTransformerConfig};
+pub use vit::{ImageVit, ImageVitConfig, VitOutput};
