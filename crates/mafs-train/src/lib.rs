@@ -9,5 +9,10 @@
 //! generation or metric computation of its own; it calls mafs-data and mafs-eval.
 
 pub mod atomic;
+pub mod checkpoint;
+pub mod error;
 pub mod lr;
 pub mod progress;
+
+pub use checkpoint::{RunDir, TrainState};
+pub use error::TrainError;
