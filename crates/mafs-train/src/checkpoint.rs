@@ -262,3 +262,108 @@ pub fn load_checkpoint<M: Module>(
     })?;
     Ok((model, optimizer, state))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::nn::{Linear, LinearConfig};
+    use burn::optim::{AdamWConfig, GradientsParams};
+    use burn::tensor::{Device, Tensor};
+
+    fn step(model: Linear, optim: &mut ModuleOptimizer, device: &Device) -> Linear {
+        let x = Tensor::<2>::from_floats([[1.0, -2.0, 0.5], [0.3, 0.1, -1.0]], device);
+        let loss = model.forward(x).powi_scalar(2).mean();
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        optim.step(1e-2, model, grads)
+    }
+
+    fn weights(model: &Linear) -> Vec<f32> {
+        model.weight.val().into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    #[test]
+    fn resume_from_checkpoint_continues_exactly() {
+        let device = Device::flex().autodiff();
+        device.seed(7);
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunDir::create(dir.path()).unwrap();
+        run.write_json("config.json", &serde_json::json!({"test": true}))
+            .unwrap();
+
+        let mut model = LinearConfig::new(3, 2).init(&device);
+        let mut optim = AdamWConfig::new().init();
+        model = step(model, &mut optim, &device);
+        let state = TrainState {
+            step: 1,
+            epoch: 0,
+            batch_in_epoch: 1,
+            seed: 7,
+            epoch_losses: vec![],
+            last_loss: Some(0.5),
+        };
+        run.save(&model, &optim, &state, 2).unwrap();
+
+        // Uninterrupted: two more steps.
+        let mut straight = model.clone();
+        let mut straight_optim = optim.clone();
+        for _ in 0..2 {
+            straight = step(straight, &mut straight_optim, &device);
+        }
+
+        // Resumed: a fresh model and optimizer (new parameter ids) loaded from disk.
+        let fresh = LinearConfig::new(3, 2).init(&device);
+        let (mut resumed, mut resumed_optim, got) = RunDir::open(dir.path())
+            .unwrap()
+            .load_latest(fresh, AdamWConfig::new().init())
+            .unwrap()
+            .expect("a checkpoint");
+        assert_eq!(got, state);
+        for _ in 0..2 {
+            resumed = step(resumed, &mut resumed_optim, &device);
+        }
+        assert_eq!(weights(&resumed), weights(&straight));
+
+        // The safetensors copy holds the same weights under their module paths.
+        let ckpt = run.latest().unwrap().unwrap();
+        let loaded = load_safetensors(
+            LinearConfig::new(3, 2).init(&device),
+            &ckpt.join("model.safetensors"),
+        )
+        .unwrap();
+        assert_eq!(weights(&loaded), weights(&model));
+    }
+
+    #[test]
+    fn prunes_old_checkpoints_and_rejects_wrong_shapes() {
+        let device = Device::flex().autodiff();
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunDir::create(dir.path()).unwrap();
+        let model = LinearConfig::new(3, 2).init(&device);
+        let optim = AdamWConfig::new().init();
+        for s in 1..=4 {
+            let state = TrainState {
+                step: s,
+                epoch: 0,
+                batch_in_epoch: s,
+                seed: 0,
+                epoch_losses: vec![],
+                last_loss: None,
+            };
+            run.save(&model, &optim, &state, 2).unwrap();
+        }
+        let kept: Vec<_> = std::fs::read_dir(dir.path().join("checkpoints"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(kept.len(), 2, "{kept:?}");
+        let latest = run.latest().unwrap().unwrap();
+        assert!(latest.ends_with("step-0000004"));
+        let err = load_safetensors(
+            LinearConfig::new(4, 2).init(&device),
+            &latest.join("model.safetensors"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("weight"), "{err}");
+    }
+}

@@ -10,6 +10,7 @@
 
 pub mod atomic;
 pub mod checkpoint;
+pub mod config;
 pub mod error;
 pub mod lr;
 pub mod progress;
