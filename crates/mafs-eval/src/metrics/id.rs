@@ -1,0 +1,48 @@
+//! Record ids of the COCO and VQA file formats, and JSON reading with file-naming errors.
+
+use std::fmt;
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::error::{MetricsError, Result};
+
+/// An `image_id` or `question_id`: an integer in COCO and VQA v2, a string in some
+/// datasets that reuse the formats. `42` and `"42"` are different ids, as in Python.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Id {
+    /// A numeric id.
+    Int(i64),
+    /// A string id.
+    Str(String),
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Id::Int(i) => write!(f, "{i}"),
+            Id::Str(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+impl From<i64> for Id {
+    fn from(i: i64) -> Self {
+        Id::Int(i)
+    }
+}
+
+/// Reads and parses a JSON file, naming the file and the expected format on failure.
+pub(crate) fn read_json<T: DeserializeOwned>(path: &Path, format: &'static str) -> Result<T> {
+    let bytes = std::fs::read(path).map_err(|source| MetricsError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|source| MetricsError::Json {
+        path: path.to_path_buf(),
+        format,
+        source,
+    })
+}
