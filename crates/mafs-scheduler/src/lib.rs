@@ -1,1 +1,44 @@
-//! The MA-AFS fusion scheduler (MLP and monotone), temperature schedules and baseline weightings (QMF, PDF, DynMM).
+//! # mafs-scheduler
+//!
+//! The MA-AFS fusion scheduler (DESIGN §1): per instance, it turns each modality's
+//! uncertainty and agreement signals into a fusion weight, `w = softmax(l / tau)` with exact
+//! zeros for missing modalities. Two schedulers ([`MlpScheduler`], one MLP shared by all
+//! modalities; [`MonotoneScheduler`], monotone in uncertainty by construction), temperature
+//! schedules, the baseline weightings run in the same framework ([`FixedWeights`],
+//! [`QmfWeighting`], [`PdfWeighting`], [`DynMmGate`]), one name/config for all of them
+//! ([`WeightingKind`], [`FusionWeightingConfig`]), the `KL(w || uniform)` regulariser and
+//! per-instance explanations. Every weighting returns [`mafs_core::FusionWeights`], so the
+//! same fusion heads take any of them. `tests/theory.rs` checks T1-T7 (docs/theory.md).
+//!
+//! This crate depends on mafs-core and mafs-signals (and burn) only; it must not depend on
+//! encoders, fusion heads or task heads (those appear only as dev-dependencies of the theory
+//! tests).
+
+mod common;
+pub mod dynmm;
+pub mod error;
+pub mod explain;
+pub mod fixed;
+pub mod mlp;
+pub mod monotone;
+pub mod pdf;
+pub mod qmf;
+pub mod regularizer;
+pub mod temperature;
+#[cfg(test)]
+mod test_util;
+pub mod weighting;
+
+pub use dynmm::{DynMmGate, DynMmGateConfig, straight_through};
+pub use error::SchedulerError;
+pub use explain::{Explanation, ModalityExplanation, SignalValue, explain};
+pub use fixed::FixedWeights;
+pub use mlp::{MlpScheduler, MlpSchedulerConfig};
+pub use monotone::{AgreementMlp, MonotoneScheduler, MonotoneSchedulerConfig};
+pub use pdf::{
+    ConfidNet, PdfWeighting, PdfWeightingConfig, relative_calibration, true_class_probability,
+};
+pub use qmf::{QmfMode, QmfWeighting, QmfWeightingConfig, qmf_rank_loss};
+pub use regularizer::kl_to_uniform;
+pub use temperature::TemperatureSchedule;
+pub use weighting::{FusionWeighting, FusionWeightingConfig, WeightingKind};
