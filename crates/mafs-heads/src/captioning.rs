@@ -5,12 +5,13 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
-use mafs_core::{Fused, TaskHead};
+use mafs_core::{Encoded, Fused, TaskHead};
 
 use crate::HeadsError;
 use crate::decoder::{CaptionDecoder, CaptionDecoderConfig, CaptionStepper};
 use crate::loss::{token_cross_entropy, token_cross_entropy_per_instance};
 use crate::search::{GenerationConfig, Hypothesis, beam_search, greedy};
+use crate::unimodal::UnimodalLoss;
 
 /// Teacher-forcing supervision for a caption batch.
 ///
@@ -182,6 +183,42 @@ impl CaptioningHead {
         )
     }
 
+    /// The unimodal captioning loss: the decoder over each modality's own token states (its
+    /// padding masked), token cross-entropy over the captions of the instances that have the
+    /// modality (their padding extended to whole rows where it is missing).
+    ///
+    /// # Panics
+    ///
+    /// Panics if a modality's width is not the decoder's `d_memory` or the batch sizes differ.
+    pub fn unimodal_loss(&self, encoded: &[Encoded], target: &CaptionTarget) -> UnimodalLoss {
+        let [b, t] = target.input_ids.dims();
+        let terms = encoded
+            .iter()
+            .map(|e| {
+                assert!(
+                    e.batch_size() == b,
+                    "CaptioningHead::unimodal_loss: modality `{}` has batch {}, captions {b}",
+                    e.name,
+                    e.batch_size()
+                );
+                let logits = self.decoder.forward_with_memory_padding(
+                    e.tokens.clone(),
+                    Some(e.padding.clone()),
+                    target.input_ids.clone(),
+                    target.padding.clone(),
+                );
+                let absent = e.present.clone().bool_not().reshape([b, 1]).expand([b, t]);
+                token_cross_entropy(
+                    logits,
+                    target.target_ids.clone(),
+                    target.padding.clone().bool_or(absent),
+                    self.label_smoothing,
+                )
+            })
+            .collect();
+        UnimodalLoss::from_terms(terms)
+    }
+
     /// Generates with `cfg` (beam search when `beam_size > 1`, else greedy) and returns the
     /// hypotheses of each instance, best first (one per instance for greedy).
     ///
@@ -290,6 +327,43 @@ mod tests {
             .init(&d)
             .unwrap_err();
         assert!(err.to_string().contains("label_smoothing"), "{err}");
+    }
+
+    #[test]
+    fn unimodal_loss_counts_only_present_instances() {
+        use burn::tensor::Bool;
+        let d = Device::flex();
+        d.seed(4);
+        let mut c = config(10, 1);
+        c.decoder.init_std = 0.5;
+        let head = c.init(&d).unwrap();
+        let tokens = Tensor::<3>::random([3, 2, 16], Distribution::Normal(0.0, 1.0), &d);
+        let captions = vec![vec![3, 4, 5], vec![6, 7], vec![8, 3, 9, 4]];
+        let target = CaptionTarget::from_captions(&captions, BOS, EOS, PAD, 8, &d);
+        let enc = Encoded::new(
+            "image",
+            tokens.clone(),
+            Tensor::<2, Bool>::from_bool(TensorData::from([[false; 2]; 3]), &d),
+            tokens.clone().mean_dim(1).reshape([3, 16]),
+            Tensor::<1, Bool>::from_bool(TensorData::from([true, false, true]), &d),
+        );
+        let uni: f32 = head.unimodal_loss(&[enc], &target).total.into_scalar();
+        // The same as the fused loss over instances 0 and 2 alone.
+        let keep = Tensor::<1, Int>::from_ints([0, 2], &d);
+        let sub = Fused {
+            pooled: Tensor::<2>::zeros([2, 16], &d),
+            tokens: Some(tokens.select(0, keep)),
+        };
+        let sub_target = CaptionTarget::from_captions(
+            &[captions[0].clone(), captions[2].clone()],
+            BOS,
+            EOS,
+            PAD,
+            8,
+            &d,
+        );
+        let want: f32 = head.loss(&sub, &sub_target).into_scalar();
+        assert!((uni - want).abs() < 1e-5, "{uni} vs {want}");
     }
 
     #[test]

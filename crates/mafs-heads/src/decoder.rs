@@ -226,8 +226,33 @@ impl CaptionDecoder {
         input_ids: Tensor<2, Int>,
         padding: Tensor<2, Bool>,
     ) -> Tensor<3> {
+        self.forward_with_memory_padding(memory, None, input_ids, padding)
+    }
+
+    /// [`Self::forward`] over a memory with padding (a modality's own token states, for the
+    /// unimodal loss): padded memory positions are not attended to.
+    ///
+    /// # Shapes
+    ///
+    /// - `memory`: `[batch, n_memory, d_memory]`, `memory_padding`: `[batch, n_memory]`
+    /// - `input_ids`, `padding`: `[batch, seq]` → `[batch, seq, vocab]`
+    pub fn forward_with_memory_padding(
+        &self,
+        memory: Tensor<3>,
+        memory_padding: Option<Tensor<2, Bool>>,
+        input_ids: Tensor<2, Int>,
+        padding: Tensor<2, Bool>,
+    ) -> Tensor<3> {
         let [b, t] = input_ids.dims();
         assert_shape!(memory, [b, _, self.d_memory()]);
+        let [_, q, _] = memory.dims();
+        if let Some(mp) = &memory_padding {
+            assert!(
+                mp.dims() == [b, q],
+                "CaptionDecoder: memory padding must be [batch, n_memory] = [{b}, {q}], got {:?}",
+                mp.dims()
+            );
+        }
         assert!(
             padding.dims() == [b, t],
             "CaptionDecoder: padding must be [batch, seq] = [{b}, {t}], got {:?}",
@@ -250,9 +275,12 @@ impl CaptionDecoder {
             .embed_dropout
             .forward(self.token_embedding.forward(input_ids) + positions);
         let memory = self.project_memory(memory);
-        let input = TransformerDecoderInput::new(x, memory)
+        let mut input = TransformerDecoderInput::new(x, memory)
             .target_mask_attn(generate_autoregressive_mask(b, t, &device))
             .target_mask_pad(padding);
+        if let Some(mp) = memory_padding {
+            input = input.memory_mask_pad(mp);
+        }
         self.logits(self.final_norm.forward(self.decoder.forward(input)))
     }
 

@@ -19,6 +19,7 @@ pub mod loss;
 pub mod retrieval;
 pub mod search;
 pub mod task;
+pub mod unimodal;
 pub mod vqa;
 
 pub use captioning::{CaptionTarget, CaptioningHead, CaptioningHeadConfig};
@@ -31,7 +32,8 @@ pub use retrieval::{
 };
 pub use search::{GenerationConfig, Hypothesis, LengthPenalty, StepDecoder, beam_search, greedy};
 pub use task::TaskKind;
+pub use unimodal::UnimodalLoss;
 pub use vqa::{
-    AnswerClassifier, AnswerClassifierConfig, UnimodalHeads, UnimodalHeadsConfig, UnimodalLoss,
-    VqaHead, VqaHeadConfig, VqaLoss, VqaPrediction, VqaTarget,
+    AnswerClassifier, AnswerClassifierConfig, UnimodalHeads, UnimodalHeadsConfig, VqaHead,
+    VqaHeadConfig, VqaLoss, VqaPrediction, VqaTarget,
 };

@@ -413,6 +413,62 @@ pub fn info_nce_with_positives(logits: Tensor<2>, positives: Tensor<2, Bool>) ->
     info_nce_masked_unchecked(logits, positives)
 }
 
+/// Symmetric InfoNCE when some items are absent (their modality is missing), for the
+/// unimodal retrieval loss: an absent row of `a` is neither an anchor (its a → b loss is not
+/// counted) nor a candidate (its logit is removed from every b → a softmax), and a row of `b`
+/// whose items are all absent is not counted. Positives follow `item_ids` as in
+/// [`info_nce_multi_positive`]. With every item present this equals
+/// [`info_nce_multi_positive`]; with none present the loss is 0.
+///
+/// # Shapes
+///
+/// - `a`: `[batch, d]` items, `b`: `[batch, d]` captions, `log_scale`: `[1]`
+/// - `item_ids`: `[batch]`, `present`: `[batch]` (`true` = item i has this modality)
+/// - per-instance outputs are 0 where not counted
+///
+/// # Panics
+///
+/// Panics if the shapes disagree.
+pub fn info_nce_present(
+    a: Tensor<2>,
+    b: Tensor<2>,
+    log_scale: Tensor<1>,
+    item_ids: Tensor<1, Int>,
+    present: Tensor<1, Bool>,
+) -> InfoNceOutput {
+    let [n, d] = a.dims();
+    assert_shape!(b, [n, d]);
+    assert!(
+        item_ids.dims() == [n] && present.dims() == [n],
+        "info_nce_present: item_ids {:?} and present {:?} must be [batch] = [{n}]",
+        item_ids.dims(),
+        present.dims()
+    );
+    let logits = contrastive_logits(a, b, log_scale);
+    let pres = present.clone().float();
+    let pos = positive_mask(item_ids.clone(), item_ids).float();
+
+    let a_targets = pos.clone() / pos.clone().sum_dim(1).clamp_min(1.0);
+    let a_to_b = soft_cross_entropy_per_instance(logits.clone(), a_targets) * pres.clone();
+    let loss_a = masked_mean(a_to_b.clone(), present.clone());
+
+    let absent_cols = present.bool_not().reshape([1, n]).expand([n, n]);
+    let logits_t = logits.clone().transpose().mask_fill(absent_cols, -1.0e9);
+    let pos_t = pos.transpose() * pres.reshape([1, n]);
+    let count = pos_t.clone().sum_dim(1);
+    let b_targets = pos_t / count.clone().clamp_min(1.0);
+    let valid = count.reshape([n]).greater_elem(0.5);
+    let b_to_a = soft_cross_entropy_per_instance(logits_t, b_targets) * valid.clone().float();
+    let loss_b = masked_mean(b_to_a.clone(), valid);
+
+    InfoNceOutput {
+        loss: (loss_a + loss_b).div_scalar(2.0),
+        a_to_b_per_instance: a_to_b,
+        b_to_a_per_instance: b_to_a,
+        logits,
+    }
+}
+
 fn info_nce_masked_unchecked(logits: Tensor<2>, positives: Tensor<2, Bool>) -> InfoNceOutput {
     let pos = positives.float();
     let a_targets = pos.clone() / pos.clone().sum_dim(1).clamp_min(1.0);
@@ -653,6 +709,39 @@ mod tests {
         let g: f32 = general.loss.into_scalar();
         let m: f32 = multi.loss.into_scalar();
         assert!((g - m).abs() < 1e-6);
+    }
+
+    #[test]
+    fn info_nce_present_ignores_absent_items() {
+        let d = dev();
+        let a = Tensor::<2>::random([5, 4], Distribution::Normal(0.0, 1.0), &d);
+        let b = Tensor::<2>::random([5, 4], Distribution::Normal(0.0, 1.0), &d);
+        let ls = Tensor::<1>::from_floats([2.0f32], &d);
+        let ids = Tensor::<1, Int>::from_ints([0, 1, 1, 2, 3], &d);
+        let all = Tensor::<1, Bool>::from_bool(burn::tensor::TensorData::from([true; 5]), &d);
+        let full = info_nce_present(a.clone(), b.clone(), ls.clone(), ids.clone(), all);
+        let multi = info_nce_multi_positive(a.clone(), b.clone(), ls.clone(), ids.clone());
+        full.loss
+            .into_data()
+            .assert_approx_eq::<f32>(&multi.loss.into_data(), Tolerance::absolute(1e-5));
+        // Item 3 absent: changing its embedding changes nothing.
+        let some = Tensor::<1, Bool>::from_bool(
+            burn::tensor::TensorData::from([true, true, true, false, true]),
+            &d,
+        );
+        let x: f32 = info_nce_present(a.clone(), b.clone(), ls.clone(), ids.clone(), some.clone())
+            .loss
+            .into_scalar();
+        let a2 = a
+            .clone()
+            .slice_assign([3..4, 0..4], Tensor::<2>::ones([1, 4], &d).mul_scalar(7.0));
+        let y: f32 = info_nce_present(a2, b.clone(), ls.clone(), ids.clone(), some)
+            .loss
+            .into_scalar();
+        assert!((x - y).abs() < 1e-6, "{x} vs {y}");
+        let none = Tensor::<1, Bool>::from_bool(burn::tensor::TensorData::from([false; 5]), &d);
+        let z: f32 = info_nce_present(a, b, ls, ids, none).loss.into_scalar();
+        assert_eq!(z, 0.0);
     }
 
     #[test]

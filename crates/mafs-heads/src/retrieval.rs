@@ -20,14 +20,15 @@ use burn::module::{Module, Param};
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData, assert_shape};
-use mafs_core::{Fused, TaskHead};
+use mafs_core::{Encoded, Fused, TaskHead};
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 
 use crate::loss::{
     INIT_LOG_LOGIT_SCALE, InfoNceOutput, contrastive_logits, cross_entropy, info_nce,
-    info_nce_multi_positive, l2_normalize,
+    info_nce_multi_positive, info_nce_present, l2_normalize,
 };
+use crate::unimodal::UnimodalLoss;
 
 /// Configuration of [`ItcHead`].
 #[derive(Config, Debug)]
@@ -182,6 +183,45 @@ impl ItcHead {
             Some(ids) => info_nce_multi_positive(items, captions, self.log_scale(), ids.clone()),
             None => info_nce(items, captions, self.log_scale()),
         }
+    }
+}
+
+impl ItcHead {
+    /// The unimodal retrieval loss: InfoNCE of each modality's pooled embedding (through the
+    /// item projection) against the captions, with the instances that lack the modality
+    /// removed as anchors and as candidates ([`info_nce_present`]).
+    ///
+    /// # Panics
+    ///
+    /// Panics if a modality's width is not `d_item` or the batch sizes disagree.
+    pub fn unimodal_loss(&self, encoded: &[Encoded], target: &ItcTarget) -> UnimodalLoss {
+        let captions = self.caption_proj.forward(target.captions.clone());
+        let [b, _] = captions.dims();
+        let ids = match &target.item_ids {
+            Some(ids) => ids.clone(),
+            None => Tensor::<1, Int>::arange(0..b as i64, &captions.device()),
+        };
+        let d = self.item_proj.weight.dims()[0];
+        let terms = encoded
+            .iter()
+            .map(|e| {
+                assert!(
+                    e.pooled.dims() == [b, d],
+                    "ItcHead::unimodal_loss: modality `{}` pooled is {:?}, expected [{b}, {d}]",
+                    e.name,
+                    e.pooled.dims()
+                );
+                info_nce_present(
+                    self.item_proj.forward(e.pooled.clone()),
+                    captions.clone(),
+                    self.log_scale(),
+                    ids.clone(),
+                    e.present.clone(),
+                )
+                .loss
+            })
+            .collect();
+        UnimodalLoss::from_terms(terms)
     }
 }
 
@@ -506,6 +546,38 @@ mod tests {
         let sim = head.valid().similarity(items.inner(), caps.inner());
         let best = sim.argmax(1).try_into_vec_as::<i64>().unwrap();
         assert_eq!(best, vec![0, 1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn unimodal_loss_equals_the_fused_loss_when_everything_is_present() {
+        use burn::tensor::{Bool, TensorData};
+        let d = dev();
+        let head = ItcHeadConfig::new(4, 4).with_d_embed(4).init(&d);
+        let pooled = Tensor::<2>::random([4, 4], Distribution::Normal(0.0, 1.0), &d);
+        let target = ItcTarget {
+            captions: Tensor::<2>::random([4, 4], Distribution::Normal(0.0, 1.0), &d),
+            item_ids: Some(Tensor::<1, Int>::from_ints([0, 0, 1, 2], &d)),
+        };
+        let enc = |present: [bool; 4]| {
+            Encoded::new(
+                "image",
+                Tensor::<3>::zeros([4, 1, 4], &d),
+                Tensor::<2, Bool>::from_bool(TensorData::from([[false]; 4]), &d),
+                pooled.clone(),
+                Tensor::<1, Bool>::from_bool(TensorData::from(present), &d),
+            )
+        };
+        let uni = head.unimodal_loss(&[enc([true; 4])], &target);
+        let fused: f32 = head
+            .loss(&Fused::pooled(pooled.clone()), &target)
+            .into_scalar();
+        let u: f32 = uni.total.into_scalar();
+        assert!((u - fused).abs() < 1e-5, "{u} vs {fused}");
+        let none: f32 = head
+            .unimodal_loss(&[enc([false; 4])], &target)
+            .total
+            .into_scalar();
+        assert_eq!(none, 0.0);
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::loss::{
     bce_with_logits_per_instance, cross_entropy_per_instance, masked_mean,
     soft_cross_entropy_per_instance,
 };
+use crate::unimodal::UnimodalLoss;
 
 /// Which loss trains the answer classifier.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
@@ -317,18 +318,6 @@ pub struct UnimodalHeads {
     pub loss: VqaLoss,
 }
 
-/// The unimodal loss of a batch.
-///
-/// `total = sum_m mean_{present i} L(unimodal_m(i))`; `per_modality[m]` is the m-th term, 0
-/// when modality m is missing everywhere.
-#[derive(Debug, Clone)]
-pub struct UnimodalLoss {
-    /// Sum over modalities, `[1]`.
-    pub total: Tensor<1>,
-    /// One `[1]` per modality.
-    pub per_modality: Vec<Tensor<1>>,
-}
-
 impl UnimodalHeads {
     fn head(&self, m: usize) -> &AnswerClassifier {
         if self.heads.len() == 1 {
@@ -388,15 +377,7 @@ impl UnimodalHeads {
                 )
             })
             .collect();
-        let total = per_modality
-            .iter()
-            .cloned()
-            .reduce(|a, b| a + b)
-            .expect("at least one modality");
-        UnimodalLoss {
-            total,
-            per_modality,
-        }
+        UnimodalLoss::from_terms(per_modality)
     }
 }
 
