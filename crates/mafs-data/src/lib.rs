@@ -9,14 +9,18 @@
 //! stage (corruption, batching, evaluation) works the same on the built-in world and on real
 //! data. This crate does no modelling and depends on `mafs-core` only.
 
+pub mod answers;
 pub mod batcher;
 pub mod check;
 pub mod corrupt;
+pub mod dataset;
 pub mod error;
 pub mod export;
 pub mod image_io;
 pub mod instance;
 pub mod karpathy;
+pub mod report;
+pub mod stats;
 pub mod tokenizer;
 pub mod vqa;
 pub mod world;
