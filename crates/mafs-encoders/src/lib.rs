@@ -14,6 +14,8 @@
 //! This crate depends on burn and mafs-core only: it does no I/O beyond reading a preset
 //! file, and knows nothing of data sets, signals, schedulers, fusion or training.
 
+#![warn(missing_docs)]
+
 pub mod activation;
 pub mod attention;
 pub mod block;

@@ -18,6 +18,8 @@
 //! This crate depends on burn, mafs-core and mafs-encoders (for the attention layers); it
 //! must not depend on signals, schedulers, task heads, data or training.
 
+#![warn(missing_docs)]
+
 pub mod late;
 pub mod presence;
 pub mod query;

@@ -393,6 +393,29 @@ mod tests {
     }
 
     #[test]
+    fn nan_in_missing_slots_never_reaches_a_gradient() {
+        let device = Device::flex().autodiff();
+        device.seed(5);
+        for shared in [false, true] {
+            let widths = vec![16, 12, 16];
+            let enc: Vec<_> = encodings(3, &widths, &device)
+                .iter()
+                .map(|e| poison_missing(e, f32::NAN))
+                .collect();
+            let h = head(widths, shared, &device);
+            let grads = h.fuse(&enc, &random_weights(&enc)).pooled.sum().backward();
+            let g = h.queries.val().grad(&grads).expect("query gradient");
+            assert!(!g.is_nan().any().into_scalar::<bool>(), "shared = {shared}");
+            for layer in &h.layers {
+                for ca in &layer.cross_attn {
+                    let g = ca.kv_proj.weight.val().grad(&grads).expect("kv gradient");
+                    assert!(!g.is_nan().any().into_scalar::<bool>(), "shared = {shared}");
+                }
+            }
+        }
+    }
+
+    #[test]
     #[should_panic(expected = "configured for 2 modalities, got 1")]
     fn wrong_modality_count_panics_with_a_message() {
         let device = Device::flex();
