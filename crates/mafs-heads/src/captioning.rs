@@ -316,6 +316,21 @@ mod tests {
     }
 
     #[test]
+    fn config_round_trips_through_json() {
+        let c = config(10, 3).with_label_smoothing(0.1);
+        let mut c = c;
+        c.generation.length_penalty_kind = crate::LengthPenalty::Power;
+        let json = serde_json::to_string(&c).unwrap();
+        let back: CaptioningHeadConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        assert_eq!(back.generation.beam_size, 3);
+        assert_eq!(
+            back.generation.length_penalty_kind,
+            crate::LengthPenalty::Power
+        );
+    }
+
+    #[test]
     fn init_rejects_bad_generation_settings() {
         let d = Device::flex();
         let mut c = config(10, 1);

@@ -784,3 +784,75 @@ mod tests {
         assert!(gl.into_scalar::<f32>().is_finite());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use burn::tensor::{Device, TensorData};
+    use proptest::prelude::*;
+
+    fn logits_strategy(b: usize, c: usize) -> impl Strategy<Value = Vec<f32>> {
+        proptest::collection::vec(-30.0f32..30.0, b * c)
+    }
+
+    fn t2(v: &[f32], b: usize, c: usize) -> Tensor<2> {
+        Tensor::from_data(TensorData::new(v.to_vec(), [b, c]), &Device::flex())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        #[test]
+        fn cross_entropy_is_non_negative_and_convex(
+            l1 in logits_strategy(3, 5),
+            l2 in logits_strategy(3, 5),
+            lambda in 0.0f32..1.0,
+            targets in proptest::collection::vec(0i64..5, 3),
+        ) {
+            let d = Device::flex();
+            let y = Tensor::<1, Int>::from_data(TensorData::new(targets, [3]), &d);
+            let ce = |l: Tensor<2>| cross_entropy_per_instance(l, y.clone()).try_into_vec_as::<f32>().unwrap();
+            let a = ce(t2(&l1, 3, 5));
+            let b = ce(t2(&l2, 3, 5));
+            let mix = t2(&l1, 3, 5).mul_scalar(lambda) + t2(&l2, 3, 5).mul_scalar(1.0 - lambda);
+            let m = ce(mix);
+            for i in 0..3 {
+                prop_assert!(a[i] >= -1e-5 && a[i].is_finite());
+                // tolerance: 1e-3 absolute (f32 log-sum-exp of logits up to 30)
+                prop_assert!(m[i] <= lambda * a[i] + (1.0 - lambda) * b[i] + 1e-3);
+            }
+        }
+
+        #[test]
+        fn info_nce_is_invariant_to_permuting_the_pairs(
+            a in proptest::collection::vec(-3.0f32..3.0, 4 * 3),
+            b in proptest::collection::vec(-3.0f32..3.0, 4 * 3),
+            shift in 1usize..4,
+        ) {
+            let d = Device::flex();
+            let ls = Tensor::<1>::from_floats([1.5f32], &d);
+            let perm: Vec<i64> = (0..4).map(|i| ((i + shift) % 4) as i64).collect();
+            let idx = Tensor::<1, Int>::from_data(TensorData::new(perm, [4]), &d);
+            let x: f32 = info_nce(t2(&a, 4, 3), t2(&b, 4, 3), ls.clone()).loss.into_scalar();
+            let y: f32 = info_nce(
+                t2(&a, 4, 3).select(0, idx.clone()),
+                t2(&b, 4, 3).select(0, idx),
+                ls,
+            )
+            .loss
+            .into_scalar();
+            prop_assert!((x - y).abs() < 1e-4, "{} vs {}", x, y);
+        }
+
+        #[test]
+        fn bce_is_finite_and_non_negative(
+            l in proptest::collection::vec(-200.0f32..200.0, 2 * 4),
+            s in proptest::collection::vec(0.0f32..1.0, 2 * 4),
+        ) {
+            let v = bce_with_logits_per_instance(t2(&l, 2, 4), t2(&s, 2, 4)).try_into_vec_as::<f32>().unwrap();
+            for x in v {
+                prop_assert!(x.is_finite() && x >= -1e-4);
+            }
+        }
+    }
+}

@@ -394,6 +394,16 @@ mod tests {
     }
 
     #[test]
+    fn config_round_trips_through_json() {
+        let c =
+            VqaHeadConfig::new(AnswerClassifierConfig::new(8, 5)).with_loss(VqaLoss::CrossEntropy);
+        let json = serde_json::to_string(&c).unwrap();
+        let back: VqaHeadConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.loss, VqaLoss::CrossEntropy);
+        assert_eq!(back.classifier.n_answers, 5);
+    }
+
+    #[test]
     fn classifier_shapes_and_hidden_default() {
         let d = dev();
         let c = AnswerClassifierConfig::new(8, 5).init(&d);
