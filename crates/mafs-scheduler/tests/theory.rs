@@ -467,6 +467,38 @@ fn theory_t3_text_to_item_counterexample() {
     assert!(f[0] > a[0].max(b[0]) + 5.0, "fused {f:?}, a {a:?}, b {b:?}");
 }
 
+/// Nor does T3 hold for CLIP-style *cosine* logits (`mafs_heads::loss::contrastive_logits`
+/// normalises the fused embedding, which is not affine in `z_f`): two unimodal directions at
+/// 100 and 170 degrees both score better than their normalised mean at 135 degrees, where the
+/// item -> text loss `ln(1 + exp(s * sqrt(2) * sin(theta - 45deg)))` peaks.
+#[test]
+fn theory_t3_cosine_logits_counterexample() {
+    use mafs_heads::loss::contrastive_logits;
+    let device = Device::flex();
+    let dir = |deg: f32| {
+        let r = deg.to_radians();
+        vec![r.cos(), r.sin()]
+    };
+    // item 0 under modalities a and b; item 1 is the same under both.
+    let z_a = t2d([dir(100.0), dir(90.0)].concat(), [2, 2], &device);
+    let z_b = t2d([dir(170.0), dir(90.0)].concat(), [2, 2], &device);
+    let z_f = (z_a.clone() + z_b.clone()).div_scalar(2.0); // uniform weights
+    let texts = t2d([dir(0.0), dir(90.0)].concat(), [2, 2], &device);
+    let log_scale = t1d(vec![10f32.ln()], &device);
+    let eye = Tensor::<2>::eye(2, &device).greater_elem(0.5);
+    let i2t = |z: Tensor<2>| {
+        read(
+            info_nce_with_positives(
+                contrastive_logits(z, texts.clone(), log_scale.clone()),
+                eye.clone(),
+            )
+            .a_to_b_per_instance,
+        )
+    };
+    let (f, a, b) = (i2t(z_f), i2t(z_a), i2t(z_b));
+    assert!(f[0] > a[0].max(b[0]) + 1.0, "fused {f:?}, a {a:?}, b {b:?}");
+}
+
 /// The batch-mean form `mean L(fused) <= max_m mean L(unimodal_m)` also fails with
 /// per-instance weights: each instance may trust the modality that is bad *for it*. (What
 /// holds is the per-instance chain, hence `mean L(fused) <= mean_i max_m L_i(m)`.)
@@ -623,7 +655,7 @@ proptest! {
     /// gives `dz_f / dz_m = w_m P_m` entrywise (1e-5), hence `||dz_f/dz_m|| = w_m ||P_m||` in
     /// every norm (Frobenius checked, relative 1e-4), and with `P = I`,
     /// `Var(z_f) = sum_m w_m^2 s_m^2`; (b) empirically with 4000 seeded noise draws per case
-    /// (relative tolerance 0.2, about 6 standard errors); (c) inverse-variance weights
+    /// (relative tolerance 0.2, about 9 standard errors of the variance estimate); (c) inverse-variance weights
     /// `w* ∝ 1 / s_m^2` attain `1 / sum_m s_m^{-2}`, no simplex weight (the scheduler's, uniform)
     /// does better, and it never exceeds the uniform variance `sum_m s_m^2 / M^2` (f64, 1e-9).
     #[test]
