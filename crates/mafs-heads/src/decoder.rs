@@ -473,6 +473,55 @@ impl StepDecoder for CaptionStepper<'_> {
     fn reorder(&self, state: &mut DecodeState, parents: &[usize]) {
         self.decoder.reorder(state, parents);
     }
+
+    /// Selects on the device: bans are masked to `-inf`, `topk` runs per row, and only
+    /// `rows * k` values and ids are read back.
+    fn step_top_k(
+        &self,
+        state: &mut DecodeState,
+        last_tokens: &[u32],
+        k: usize,
+        banned: &[u32],
+    ) -> Vec<Vec<(u32, f32)>> {
+        let device = self.decoder.token_embedding.weight.device();
+        let rows = last_tokens.len();
+        let v = self.decoder.vocab_size();
+        let tokens = Tensor::<1, Int>::from_data(
+            TensorData::new(
+                last_tokens.iter().map(|&t| t as i64).collect::<Vec<_>>(),
+                [rows],
+            ),
+            &device,
+        );
+        let mut logp = log_softmax(self.decoder.step(state, tokens), 1);
+        if !banned.is_empty() {
+            let mut mask = vec![false; v];
+            for &t in banned {
+                if let Some(m) = mask.get_mut(t as usize) {
+                    *m = true;
+                }
+            }
+            let mask = Tensor::<2, Bool>::from_data(TensorData::new(mask, [1, v]), &device)
+                .expand([rows, v]);
+            logp = logp.mask_fill(mask, f32::NEG_INFINITY);
+        }
+        let k = k.clamp(1, v);
+        let (values, ids) = logp.topk_with_indices(k, 1);
+        let values = values
+            .try_into_vec_as::<f32>()
+            .expect("read decoder log-probabilities");
+        let ids = ids.try_into_vec_as::<i64>().expect("read token ids");
+        (0..rows)
+            .map(|r| {
+                crate::search::top_k_of(
+                    (0..k)
+                        .map(|j| (ids[r * k + j] as u32, values[r * k + j]))
+                        .filter(|(_, lp)| lp.is_finite()),
+                    k,
+                )
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -534,6 +583,49 @@ mod tests {
                 step.into_data()
                     .assert_approx_eq::<f32>(&want.into_data(), Tolerance::absolute(1e-4));
             }
+        }
+    }
+
+    #[test]
+    fn device_top_k_matches_the_host_selection() {
+        use crate::search::{GenerationConfig, beam_search, greedy};
+        /// The same decoder through the trait's default (host) selection.
+        struct Dense<'a>(CaptionStepper<'a>);
+        impl StepDecoder for Dense<'_> {
+            type State = DecodeState;
+            fn vocab_size(&self) -> usize {
+                self.0.vocab_size()
+            }
+            fn step(&self, s: &mut DecodeState, last: &[u32]) -> Vec<f32> {
+                self.0.step(s, last)
+            }
+            fn reorder(&self, s: &mut DecodeState, parents: &[usize]) {
+                self.0.reorder(s, parents)
+            }
+        }
+        let d = Device::flex();
+        d.seed(6);
+        let dec = small(&d, true, 16);
+        let memory = Tensor::<3>::random([3, 2, 16], Distribution::Normal(0.0, 1.0), &d);
+        let fast = CaptionStepper { decoder: &dec };
+        let dense = Dense(fast);
+        let cfg = GenerationConfig::new(1, 2)
+            .with_pad_id(Some(0))
+            .with_max_len(7)
+            .with_min_len(2);
+        let g1 = greedy(&fast, &mut dec.start(memory.clone()), 3, &cfg);
+        let g2 = greedy(&dense, &mut dec.start(memory.clone()), 3, &cfg);
+        let beam = cfg.clone().with_beam_size(4).with_length_penalty(0.6);
+        let b1 = beam_search(&fast, &mut dec.start(memory.clone()), 3, &beam);
+        let b2 = beam_search(&dense, &mut dec.start(memory), 3, &beam);
+        for (x, y) in g1
+            .iter()
+            .zip(&g2)
+            .chain(b1.iter().flatten().zip(b2.iter().flatten()))
+        {
+            assert_eq!(x.tokens, y.tokens);
+            assert!((x.log_prob - y.log_prob).abs() < 1e-6);
+            assert!(x.tokens.len() >= 2 && !x.tokens.iter().any(|&t| t < 2));
         }
     }
 

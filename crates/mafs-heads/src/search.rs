@@ -129,12 +129,23 @@ impl GenerationConfig {
         base.powf(self.length_penalty)
     }
 
-    /// Whether `token` may be generated as the `step`-th token (0-based).
-    fn allowed(&self, token: u32, step: usize) -> bool {
-        if token == self.eos_id {
-            return step >= self.min_len;
+    /// The tokens that may not be generated as the `step`-th token (0-based): BOS and PAD
+    /// always, EOS before `min_len` tokens.
+    pub fn banned(&self, step: usize) -> Vec<u32> {
+        let mut banned = Vec::with_capacity(3);
+        if self.bos_id != self.eos_id {
+            banned.push(self.bos_id);
         }
-        token != self.bos_id && Some(token) != self.pad_id
+        if let Some(p) = self.pad_id
+            && p != self.eos_id
+            && p != self.bos_id
+        {
+            banned.push(p);
+        }
+        if step < self.min_len {
+            banned.push(self.eos_id);
+        }
+        banned
     }
 }
 
@@ -149,6 +160,60 @@ pub trait StepDecoder {
     fn step(&self, state: &mut Self::State, last_tokens: &[u32]) -> Vec<f32>;
     /// Keeps and reorders rows: new row `r` continues old row `parents[r]` (rows may repeat).
     fn reorder(&self, state: &mut Self::State, parents: &[usize]);
+
+    /// Feeds the last token of each row and returns, per row, its `k` best next tokens that
+    /// are not in `banned`, as `(token, log_prob)`, best first, ties to the lower id (fewer
+    /// than `k` when fewer are allowed). The search algorithms only need these: the best `s`
+    /// continuations of a beam are among the best `s` of each of its rows. The default reads
+    /// back [`Self::step`] and selects on the host; a decoder on an accelerator selects on the
+    /// device and reads back `rows * k` values instead of `rows * V`.
+    ///
+    /// # Panics
+    ///
+    /// The default panics if [`Self::step`] returns the wrong number of values.
+    fn step_top_k(
+        &self,
+        state: &mut Self::State,
+        last_tokens: &[u32],
+        k: usize,
+        banned: &[u32],
+    ) -> Vec<Vec<(u32, f32)>> {
+        let v = self.vocab_size();
+        let logp = self.step(state, last_tokens);
+        assert_eq!(
+            logp.len(),
+            last_tokens.len() * v,
+            "StepDecoder::step returned {} values for {} rows of {v} tokens",
+            logp.len(),
+            last_tokens.len()
+        );
+        logp.chunks(v)
+            .map(|row| {
+                top_k_of(
+                    row.iter()
+                        .enumerate()
+                        .map(|(t, &lp)| (t as u32, lp))
+                        .filter(|(t, lp)| !banned.contains(t) && lp.is_finite()),
+                    k,
+                )
+            })
+            .collect()
+    }
+}
+
+/// The `k` best `(token, log_prob)` pairs, best first, ties to the lower token id.
+pub fn top_k_of(items: impl Iterator<Item = (u32, f32)>, k: usize) -> Vec<(u32, f32)> {
+    let order = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    let mut all: Vec<(u32, f32)> = items.collect();
+    if k == 0 {
+        return Vec::new();
+    }
+    if all.len() > k {
+        all.select_nth_unstable_by(k - 1, order);
+        all.truncate(k);
+    }
+    all.sort_unstable_by(order);
+    all
 }
 
 /// One generated sequence.
@@ -181,14 +246,13 @@ impl Hypothesis {
 ///
 /// # Panics
 ///
-/// Panics if the decoder returns the wrong number of log-probabilities.
+/// Panics if the decoder returns the wrong number of rows or no allowed token.
 pub fn greedy<D: StepDecoder>(
     decoder: &D,
     state: &mut D::State,
     batch: usize,
     cfg: &GenerationConfig,
 ) -> Vec<Hypothesis> {
-    let v = decoder.vocab_size();
     let mut out: Vec<Option<Hypothesis>> = vec![None; batch];
     let mut tokens: Vec<Vec<u32>> = vec![Vec::new(); batch];
     let mut log_prob = vec![0.0f64; batch];
@@ -199,17 +263,18 @@ pub fn greedy<D: StepDecoder>(
         if active.is_empty() {
             break;
         }
-        let logp = decoder.step(state, &last);
+        let tops = decoder.step_top_k(state, &last, 1, &cfg.banned(step));
         assert_eq!(
-            logp.len(),
-            active.len() * v,
-            "greedy: decoder returned a wrong-sized step"
+            tops.len(),
+            active.len(),
+            "greedy: decoder returned a wrong number of rows"
         );
         let mut keep = Vec::new();
         let mut next_last = Vec::new();
         for (r, &i) in active.iter().enumerate() {
-            let row = &logp[r * v..(r + 1) * v];
-            let (tok, lp) = best_allowed(row, step, cfg);
+            let (tok, lp) = *tops[r]
+                .first()
+                .expect("greedy: no allowed token (validate the GenerationConfig)");
             log_prob[i] += lp as f64;
             if tok == cfg.eos_id {
                 out[i] = Some(Hypothesis::new(
@@ -244,18 +309,6 @@ pub fn greedy<D: StepDecoder>(
         .collect()
 }
 
-/// The allowed token with the highest log-probability (lowest id on ties).
-fn best_allowed(row: &[f32], step: usize, cfg: &GenerationConfig) -> (u32, f32) {
-    let mut best = (u32::MAX, f32::NEG_INFINITY);
-    for (t, &lp) in row.iter().enumerate() {
-        let t = t as u32;
-        if cfg.allowed(t, step) && (best.0 == u32::MAX || lp > best.1) {
-            best = (t, lp);
-        }
-    }
-    best
-}
-
 struct Beam {
     tokens: Vec<u32>,
     log_prob: f64,
@@ -267,14 +320,13 @@ struct Beam {
 ///
 /// # Panics
 ///
-/// Panics if the decoder returns the wrong number of log-probabilities.
+/// Panics if the decoder returns the wrong number of rows.
 pub fn beam_search<D: StepDecoder>(
     decoder: &D,
     state: &mut D::State,
     batch: usize,
     cfg: &GenerationConfig,
 ) -> Vec<Vec<Hypothesis>> {
-    let v = decoder.vocab_size();
     let k = cfg.beam_size.max(1);
     let mut alive: Vec<Vec<Beam>> = (0..batch)
         .map(|i| {
@@ -292,11 +344,11 @@ pub fn beam_search<D: StepDecoder>(
         if rows == 0 {
             break;
         }
-        let logp = decoder.step(state, &last);
+        let tops = decoder.step_top_k(state, &last, k, &cfg.banned(step));
         assert_eq!(
-            logp.len(),
-            rows * v,
-            "beam_search: decoder returned a wrong-sized step"
+            tops.len(),
+            rows,
+            "beam_search: decoder returned a wrong number of rows"
         );
         let mut parents = Vec::new();
         let mut next_last = Vec::new();
@@ -306,13 +358,10 @@ pub fn beam_search<D: StepDecoder>(
             }
             let slots = k - finished[i].len();
             // (score, beam, token); the best `slots` by score, ties to lower beam then token.
-            let mut cands: Vec<(f64, usize, u32)> = Vec::with_capacity(alive[i].len() * v);
+            let mut cands: Vec<(f64, usize, u32)> = Vec::with_capacity(alive[i].len() * k);
             for (j, beam) in alive[i].iter().enumerate() {
-                let row = &logp[beam.row * v..(beam.row + 1) * v];
-                for (t, &lp) in row.iter().enumerate() {
-                    if cfg.allowed(t as u32, step) {
-                        cands.push((beam.log_prob + lp as f64, j, t as u32));
-                    }
+                for &(t, lp) in &tops[beam.row] {
+                    cands.push((beam.log_prob + lp as f64, j, t));
                 }
             }
             let order = |a: &(f64, usize, u32), b: &(f64, usize, u32)| {
