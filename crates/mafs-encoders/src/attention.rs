@@ -321,8 +321,7 @@ mod tests {
 
     #[test]
     fn fast_and_plain_paths_compute_the_same_function() {
-        let device = Device::flex();
-        device.seed(0);
+        let (_rng, device) = crate::test_util::seeded(0);
         let attn = layer(&device);
         let x = random(&device);
         for (pad, causal) in [
@@ -372,8 +371,7 @@ mod tests {
 
     #[test]
     fn weights_are_distributions_that_skip_padding() {
-        let device = Device::flex();
-        device.seed(1);
+        let (_rng, device) = crate::test_util::seeded(1);
         let attn = layer(&device);
         let out = attn.forward(
             SelfAttentionInput::new(random(&device))
@@ -397,8 +395,7 @@ mod tests {
 
     #[test]
     fn all_padding_rows_give_zero_context_not_nan() {
-        let device = Device::flex();
-        device.seed(2);
+        let (_rng, device) = crate::test_util::seeded(2);
         let attn = layer(&device);
         let pad =
             Tensor::<2, Bool>::from_bool(burn::tensor::TensorData::from([[true; 5]; 3]), &device);
@@ -426,7 +423,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "padding must be [batch, seq]")]
     fn wrong_padding_shape_panics_with_a_message() {
-        let device = Device::flex();
+        let (_rng, device) = crate::test_util::seeded(0);
         let attn = layer(&device);
         let pad = Tensor::<2, Bool>::empty([3, 4], &device);
         attn.forward(SelfAttentionInput::new(random(&device)).padding(Some(pad)));

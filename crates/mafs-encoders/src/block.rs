@@ -192,8 +192,7 @@ mod tests {
 
     #[test]
     fn stack_shapes_and_last_layer_weights() {
-        let device = Device::flex();
-        device.seed(0);
+        let (_rng, device) = crate::test_util::seeded(0);
         let t = TransformerConfig::new(16, 2, 4).init(&device);
         let x = Tensor::<3>::random([2, 5, 16], Distribution::Normal(0.0, 1.0), &device);
         let (y, w) = t.forward(x, None, false, WeightsRequest::Full);

@@ -186,8 +186,7 @@ mod tests {
 
     #[test]
     fn shapes_paths_and_padding() {
-        let device = Device::flex();
-        device.seed(0);
+        let (_rng, device) = crate::test_util::seeded(0);
         let ca = CrossAttentionConfig::new(16, 4)
             .with_d_kv(Some(24))
             .init(&device);

@@ -43,3 +43,6 @@ pub use patch::{PatchEmbedding, PatchEmbeddingConfig};
 pub use preset::EncoderPreset;
 pub use text::{TextOutput, TextPool, TextTransformer, TextTransformerConfig};
 pub use vit::{ImageVit, ImageVitConfig, VitOutput};
+
+#[cfg(test)]
+mod test_util;

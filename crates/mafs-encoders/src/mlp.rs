@@ -74,8 +74,7 @@ mod tests {
 
     #[test]
     fn shapes_and_params() {
-        let device = Device::flex();
-        device.seed(0);
+        let (_rng, device) = crate::test_util::seeded(0);
         let mlp = MlpConfig::new(8, 32).init(&device);
         let y = mlp.forward(Tensor::zeros([2, 3, 8], &device));
         assert_eq!(y.dims(), [2, 3, 8]);

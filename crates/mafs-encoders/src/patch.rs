@@ -97,8 +97,7 @@ mod tests {
 
     #[test]
     fn equals_a_strided_convolution() {
-        let device = Device::flex();
-        device.seed(0);
+        let (_rng, device) = crate::test_util::seeded(0);
         let pe = PatchEmbeddingConfig::new(3, 4, 8).init(&device);
         let mut conv = Conv2dConfig::new([3, 8], [4, 4])
             .with_stride([4, 4])

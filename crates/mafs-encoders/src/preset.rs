@@ -305,7 +305,7 @@ mod tests {
 
     #[test]
     fn tiny_is_a_few_million_parameters() {
-        let device = Device::flex();
+        let (_rng, device) = crate::test_util::seeded(0);
         let p = EncoderPreset::named("tiny").unwrap();
         let total =
             p.image_encoder(&device).num_params() + p.text_encoder("caption", &device).num_params();

@@ -336,8 +336,7 @@ mod tests {
 
     #[test]
     fn shapes_for_every_pooling() {
-        let device = Device::flex();
-        device.seed(0);
+        let (_rng, device) = crate::test_util::seeded(0);
         for pool in [
             TextPool::First,
             TextPool::Eot,
@@ -379,8 +378,7 @@ mod tests {
 
     #[test]
     fn eot_pooling_takes_the_last_non_padding_token() {
-        let device = Device::flex();
-        device.seed(1);
+        let (_rng, device) = crate::test_util::seeded(1);
         let enc = config(TextPool::Eot, true).init(&device);
         let (ids, pad) = ids(&device);
         let out = enc.forward(ids, pad);
@@ -398,8 +396,7 @@ mod tests {
 
     #[test]
     fn padding_does_not_influence_non_padding_outputs() {
-        let device = Device::flex();
-        device.seed(2);
+        let (_rng, device) = crate::test_util::seeded(2);
         for (pool, causal) in [
             (TextPool::Eot, true),
             (TextPool::Mean, false),
@@ -429,8 +426,7 @@ mod tests {
 
     #[test]
     fn causal_outputs_ignore_the_future() {
-        let device = Device::flex();
-        device.seed(3);
+        let (_rng, device) = crate::test_util::seeded(3);
         let enc = config(TextPool::First, true).init(&device);
         let no_pad = Tensor::<2, Int>::zeros([1, 4], &device).equal_elem(1);
         let a = enc.forward(Tensor::from_ints([[1, 2, 3, 4]], &device), no_pad.clone());
@@ -441,8 +437,7 @@ mod tests {
 
     #[test]
     fn all_padding_instance_is_finite() {
-        let device = Device::flex();
-        device.seed(4);
+        let (_rng, device) = crate::test_util::seeded(4);
         for pool in [TextPool::Eot, TextPool::Mean] {
             let enc = config(pool, true).init(&device);
             let ids = Tensor::<2, Int>::zeros([2, 4], &device);
@@ -454,9 +449,31 @@ mod tests {
     }
 
     #[test]
+    fn gradients_are_finite_with_an_all_padding_instance() {
+        let (_rng, device) = crate::test_util::seeded_autodiff(5);
+        for (pool, causal) in [(TextPool::Eot, true), (TextPool::Mean, false)] {
+            let enc = config(pool, causal).init(&device);
+            let ids = Tensor::<2, Int>::from_ints([[5, 6, 7, 0], [0, 0, 0, 0]], &device);
+            let pad =
+                Tensor::<2, Int>::from_ints([[0, 0, 0, 1], [1, 1, 1, 1]], &device).equal_elem(1);
+            let out = enc.forward(ids, pad);
+            let loss = out.pooled.sum() + out.pool_attention.sum();
+            let grads = loss.backward();
+            let g = enc
+                .token_embedding
+                .weight
+                .val()
+                .grad(&grads)
+                .expect("gradient");
+            assert!(!g.clone().is_nan().any().into_scalar::<bool>(), "{pool:?}");
+            assert!(g.abs().sum().into_scalar::<f32>() > 0.0, "{pool:?}");
+        }
+    }
+
+    #[test]
     #[should_panic(expected = "sequence length 9 must be in 1..=8")]
     fn too_long_input_panics_with_a_message() {
-        let device = Device::flex();
+        let (_rng, device) = crate::test_util::seeded(0);
         let enc = config(TextPool::Eot, true).init(&device);
         let ids = Tensor::<2, Int>::zeros([1, 9], &device);
         let pad = Tensor::<2, Int>::zeros([1, 9], &device).equal_elem(1);

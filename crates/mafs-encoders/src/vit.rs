@@ -251,8 +251,7 @@ mod tests {
 
     #[test]
     fn encodes_with_the_documented_shapes() {
-        let device = Device::flex();
-        device.seed(0);
+        let (_rng, device) = crate::test_util::seeded(0);
         let vit = config().init(&device);
         let images = Tensor::<4>::random([3, 3, 16, 16], Distribution::Normal(0.0, 1.0), &device);
         let present = Tensor::<1, Int>::from_ints([1, 0, 1], &device).equal_elem(1);
@@ -284,8 +283,7 @@ mod tests {
     #[test]
     fn same_seed_same_numbers() {
         let run = || {
-            let device = Device::flex();
-            device.seed(7);
+            let (_rng, device) = crate::test_util::seeded(7);
             let vit = config().init(&device);
             let images = Tensor::<4>::ones([1, 3, 16, 16], &device);
             vit.forward(images).pooled.into_data()
@@ -296,7 +294,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "images must be [batch, 3, 16, 16]")]
     fn wrong_image_size_panics_with_a_message() {
-        let device = Device::flex();
+        let (_rng, device) = crate::test_util::seeded(0);
         let vit = config().init(&device);
         vit.forward(Tensor::zeros([1, 3, 8, 8], &device));
     }

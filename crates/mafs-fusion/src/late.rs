@@ -157,8 +157,7 @@ mod tests {
 
     #[test]
     fn any_number_of_modalities() {
-        let device = Device::flex();
-        device.seed(0);
+        let (_rng, device) = crate::testing::seeded(0);
         for m in 1..=3 {
             let enc = encodings(m, &device);
             let widths = enc.iter().map(Encoded::d_model).collect();
@@ -173,8 +172,7 @@ mod tests {
 
     #[test]
     fn uniform_weights_give_the_mean_of_the_projections() {
-        let device = Device::flex();
-        device.seed(1);
+        let (_rng, device) = crate::testing::seeded(1);
         let present = [true; 4];
         let enc: Vec<_> = (0..3)
             .map(|i| encoding(&format!("m{i}"), 6, 2, &[0; 4], &present, &device))
@@ -206,8 +204,7 @@ mod tests {
 
     #[test]
     fn a_missing_modality_contributes_nothing_even_nan() {
-        let device = Device::flex();
-        device.seed(2);
+        let (_rng, device) = crate::testing::seeded(2);
         let enc = encodings(3, &device);
         let widths = enc.iter().map(Encoded::d_model).collect();
         let head = LateFusionConfig::new(widths, 8).init(&device);
@@ -228,8 +225,7 @@ mod tests {
 
     #[test]
     fn gradients_do_not_see_missing_slots() {
-        let device = Device::flex().autodiff();
-        device.seed(3);
+        let (_rng, device) = crate::testing::seeded_autodiff(3);
         let enc: Vec<_> = encodings(2, &device)
             .iter()
             .map(|e| poison_missing(e, f32::NAN))

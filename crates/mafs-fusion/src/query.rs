@@ -254,8 +254,7 @@ mod tests {
 
     #[test]
     fn any_number_of_modalities_either_mode() {
-        let device = Device::flex();
-        device.seed(0);
+        let (_rng, device) = crate::testing::seeded(0);
         for shared in [false, true] {
             for m in 1..=3 {
                 let widths = [16, 12, 16][..m].to_vec();
@@ -277,8 +276,7 @@ mod tests {
 
     #[test]
     fn a_missing_modality_contributes_exactly_nothing() {
-        let device = Device::flex();
-        device.seed(1);
+        let (_rng, device) = crate::testing::seeded(1);
         for shared in [false, true] {
             let widths = vec![16, 12, 16];
             let enc = encodings(3, &widths, &device);
@@ -303,8 +301,7 @@ mod tests {
 
     #[test]
     fn a_zero_weight_modality_and_padding_do_not_matter() {
-        let device = Device::flex();
-        device.seed(2);
+        let (_rng, device) = crate::testing::seeded(2);
         let widths = vec![16, 16];
         let all = [true; 4];
         let enc = vec![
@@ -337,8 +334,7 @@ mod tests {
 
     #[test]
     fn shared_layer_equals_the_per_modality_formula() {
-        let device = Device::flex();
-        device.seed(3);
+        let (_rng, device) = crate::testing::seeded(3);
         let layer = QueryFusionLayerConfig::new(16, 4, vec![16]).init(&device);
         let h = Tensor::<3>::random([2, 3, 16], Distribution::Normal(0.0, 1.0), &device);
         let mems: Vec<Memory> = (0..2)
@@ -378,8 +374,7 @@ mod tests {
 
     #[test]
     fn weights_receive_gradients() {
-        let device = Device::flex().autodiff();
-        device.seed(4);
+        let (_rng, device) = crate::testing::seeded_autodiff(4);
         let widths = vec![16, 12];
         let enc = encodings(2, &widths, &device);
         let h = head(widths, false, &device);
@@ -394,8 +389,7 @@ mod tests {
 
     #[test]
     fn nan_in_missing_slots_never_reaches_a_gradient() {
-        let device = Device::flex().autodiff();
-        device.seed(5);
+        let (_rng, device) = crate::testing::seeded_autodiff(5);
         for shared in [false, true] {
             let widths = vec![16, 12, 16];
             let enc: Vec<_> = encodings(3, &widths, &device)
@@ -418,7 +412,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "configured for 2 modalities, got 1")]
     fn wrong_modality_count_panics_with_a_message() {
-        let device = Device::flex();
+        let (_rng, device) = crate::testing::seeded(0);
         let enc = encodings(1, &[16], &device);
         let h = head(vec![16, 16], false, &device);
         h.fuse(&enc, &uniform(&enc));

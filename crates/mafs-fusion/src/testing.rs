@@ -1,7 +1,29 @@
-//! Test fixtures: random encodings and simple weightings.
+//! Test fixtures: seeded devices, random encodings and simple weightings.
+//!
+//! burn's RNG is global to the device, and tests run in parallel threads, so a test that
+//! seeds and then draws holds the [`seeded`] lock for its results to depend on its seed only.
 
 use burn::tensor::{Bool, Device, Distribution, Tensor, TensorData};
 use mafs_core::{Encoded, FusionWeights};
+use std::sync::{Mutex, MutexGuard};
+
+static RNG: Mutex<()> = Mutex::new(());
+
+/// The flex device seeded with `seed`, and the guard that keeps other tests' draws out.
+pub fn seeded(seed: u64) -> (MutexGuard<'static, ()>, Device) {
+    let guard = RNG.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let device = Device::flex();
+    device.seed(seed);
+    (guard, device)
+}
+
+/// As [`seeded`], on the autodiff flex device.
+pub fn seeded_autodiff(seed: u64) -> (MutexGuard<'static, ()>, Device) {
+    let guard = RNG.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let device = Device::flex().autodiff();
+    device.seed(seed);
+    (guard, device)
+}
 
 /// A random encoding `[batch, n, d]` with the last `n_pad[b]` positions of instance `b`
 /// padded and presence `present`.
