@@ -14,6 +14,8 @@
 //! encoders, fusion heads or task heads (those appear only as dev-dependencies of the theory
 //! tests).
 
+#![warn(missing_docs)]
+
 mod common;
 pub mod dynmm;
 pub mod error;

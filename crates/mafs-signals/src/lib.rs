@@ -10,6 +10,8 @@
 //! This crate depends on mafs-core and burn only; it must not depend on the scheduler, the
 //! encoders, the fusion heads or any task: signals read encodings and logits, nothing else.
 
+#![warn(missing_docs)]
+
 pub mod attention;
 pub mod cosine;
 pub mod energy;
