@@ -80,7 +80,11 @@ fn bench(c: &mut Criterion) {
         .with_max_positions(MAX_LEN)
         .init(&device);
     let memory = Tensor::<3>::random([BATCH, 8, 128], Distribution::Normal(0.0, 1.0), &device);
-    let stepper = CaptionStepper { decoder: &decoder };
+    let stepper = CaptionStepper::new(&decoder);
+    let on_device = CaptionStepper {
+        decoder: &decoder,
+        select_on_device: true,
+    };
     let cfg = GenerationConfig::new(1, 2)
         .with_pad_id(Some(0))
         .with_max_len(MAX_LEN);
@@ -101,6 +105,12 @@ fn bench(c: &mut Criterion) {
                 tokens: vec![Vec::new(); BATCH],
             };
             greedy(&r, &mut state, BATCH, &cfg)
+        })
+    });
+    group.bench_function("greedy_kv_cache_device_topk", |b| {
+        b.iter(|| {
+            let mut state = decoder.start(memory.clone());
+            greedy(&on_device, &mut state, BATCH, &cfg)
         })
     });
     for k in [3usize, 5] {

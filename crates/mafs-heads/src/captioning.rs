@@ -235,9 +235,7 @@ impl CaptioningHead {
         );
         let memory = fused.memory().detach();
         let b = memory.dims()[0];
-        let stepper = CaptionStepper {
-            decoder: &self.decoder,
-        };
+        let stepper = CaptionStepper::new(&self.decoder);
         let mut state = self.decoder.start(memory);
         if cfg.beam_size > 1 {
             beam_search(&stepper, &mut state, b, cfg)
@@ -432,9 +430,7 @@ mod tests {
         let g = head.generate(&fused, &head.generation);
         let one = head.generation.clone().with_beam_size(1);
         let b1 = {
-            let stepper = CaptionStepper {
-                decoder: &head.decoder,
-            };
+            let stepper = CaptionStepper::new(&head.decoder);
             let mut state = head.decoder.start(memory.clone());
             beam_search(&stepper, &mut state, 4, &one)
         };

@@ -446,6 +446,22 @@ fn attend(mha: &MultiHeadAttention, q: Tensor<4>, k: Tensor<4>, v: Tensor<4>) ->
 pub struct CaptionStepper<'a> {
     /// The decoder.
     pub decoder: &'a CaptionDecoder,
+    /// Select each row's top k on the device (mask, `topk`, read back `rows * k`) rather than
+    /// read back `rows * V` log-probabilities and select on the host. Worth it on an
+    /// accelerator; on flex (CPU) there is no transfer to save and burn's `topk` sorts each
+    /// row, so the host selection is faster there.
+    pub select_on_device: bool,
+}
+
+impl<'a> CaptionStepper<'a> {
+    /// An adapter that selects on the device unless the decoder lives on flex (CPU).
+    pub fn new(decoder: &'a CaptionDecoder) -> Self {
+        let device = decoder.token_embedding.weight.device().without_autodiff();
+        Self {
+            decoder,
+            select_on_device: device != Device::flex(),
+        }
+    }
 }
 
 impl StepDecoder for CaptionStepper<'_> {
@@ -483,6 +499,22 @@ impl StepDecoder for CaptionStepper<'_> {
         k: usize,
         banned: &[u32],
     ) -> Vec<Vec<(u32, f32)>> {
+        if !self.select_on_device {
+            let v = self.decoder.vocab_size();
+            let logp = self.step(state, last_tokens);
+            return logp
+                .chunks(v)
+                .map(|row| {
+                    crate::search::top_k_of(
+                        row.iter()
+                            .enumerate()
+                            .map(|(t, &lp)| (t as u32, lp))
+                            .filter(|(t, lp)| !banned.contains(t) && lp.is_finite()),
+                        k,
+                    )
+                })
+                .collect();
+        }
         let device = self.decoder.token_embedding.weight.device();
         let rows = last_tokens.len();
         let v = self.decoder.vocab_size();
@@ -607,8 +639,12 @@ mod tests {
         d.seed(6);
         let dec = small(&d, true, 16);
         let memory = Tensor::<3>::random([3, 2, 16], Distribution::Normal(0.0, 1.0), &d);
-        let fast = CaptionStepper { decoder: &dec };
-        let dense = Dense(fast);
+        let fast = CaptionStepper {
+            decoder: &dec,
+            select_on_device: true,
+        };
+        let dense = Dense(CaptionStepper::new(&dec));
+        assert!(!dense.0.select_on_device, "flex selects on the host");
         let cfg = GenerationConfig::new(1, 2)
             .with_pad_id(Some(0))
             .with_max_len(7)
