@@ -5,7 +5,8 @@
 //! from layers whose module paths follow open_clip's parameter names so that open_clip
 //! checkpoints map onto them one-to-one (see the key tables in [`vit`], [`text`] and
 //! [`block`], and the crate README). Architectures are named JSON presets ([`EncoderPreset`]:
-//! `tiny`, `small`, `clip-b32`).
+//! `tiny`, `small`, `clip-b32`). A third, generic encoder ([`DenseEncoder`]) reads
+//! pre-computed feature sequences, the quickest way to plug in a new modality.
 //!
 //! The attention layers ([`MultiHeadAttention`] with one fused `[d, 3d]` in-projection,
 //! [`CrossAttention`]) take burn's fused attention op whenever no attention weights are asked
@@ -20,6 +21,7 @@ pub mod activation;
 pub mod attention;
 pub mod block;
 pub mod cross_attention;
+pub mod dense;
 pub mod error;
 pub mod mlp;
 pub mod patch;
@@ -37,6 +39,7 @@ pub use block::{
     ResidualAttentionBlock, ResidualAttentionBlockConfig, Transformer, TransformerConfig,
 };
 pub use cross_attention::{CrossAttention, CrossAttentionConfig};
+pub use dense::{DenseEncoder, DenseEncoderConfig, DensePool};
 pub use error::EncoderError;
 pub use mlp::{Mlp, MlpConfig};
 pub use patch::{PatchEmbedding, PatchEmbeddingConfig};
