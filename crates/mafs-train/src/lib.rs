@@ -11,9 +11,13 @@
 pub mod atomic;
 pub mod checkpoint;
 pub mod config;
+pub mod data;
 pub mod error;
+pub mod eval;
 pub mod lr;
+pub mod model;
 pub mod progress;
+pub mod train;
 
 pub use checkpoint::{RunDir, TrainState};
 pub use error::TrainError;

@@ -1,0 +1,265 @@
+//! The data side of a run: instances per split, the tokenizer and answer vocabulary (built
+//! from the training split and saved in the run directory), the batcher, and the conversion
+//! of a [`MultimodalBatch`] into the model's [`ModelBatch`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use burn::data::dataloader::batcher::Batcher;
+use burn::data::dataset::Dataset;
+use burn::tensor::Device;
+use mafs_data::answers::AnswerVocab;
+use mafs_data::batcher::{BatcherConfig, MultimodalBatch, MultimodalBatcher, word_tokenizer_for};
+use mafs_data::dataset::{CaptionDataset, CaptionItem, VqaDataset, VqaItem};
+use mafs_data::karpathy::{KarpathyOptions, load_karpathy};
+use mafs_data::tokenizer::{TextTokenizer, WordTokenizerConfig};
+use mafs_data::vqa::{VqaOptions, load_vqa};
+use mafs_data::world::{World, WorldConfig};
+use mafs_data::{Instance, InstanceTransform, Split};
+use mafs_heads::{CaptionTarget, VqaTarget};
+
+use crate::checkpoint::RunDir;
+use crate::config::{DataSource, RunConfig, Task};
+use crate::error::TrainError;
+use crate::model::{ModelBatch, VocabSizes};
+
+/// Instances of every split a source provides.
+pub fn load_splits(
+    source: &DataSource,
+    image_size: u32,
+) -> Result<BTreeMap<Split, Vec<Instance>>, TrainError> {
+    let data_err = |e: mafs_data::DataError| TrainError::Data(e.to_string());
+    let mut out = BTreeMap::new();
+    match source {
+        DataSource::World {
+            seed,
+            train,
+            val,
+            test,
+            shift,
+        } => {
+            let mut cfg = WorldConfig::default();
+            cfg.seed = *seed;
+            cfg.image_size = image_size;
+            for (split, n) in [
+                (Split::Train, *train),
+                (Split::Val, *val),
+                (Split::Test, *test),
+                (Split::Shift, *shift),
+            ] {
+                cfg.set_count(split, n);
+            }
+            let world = World::new(cfg).map_err(data_err)?;
+            for split in Split::ALL {
+                out.insert(split, world.split(split));
+            }
+        }
+        DataSource::Karpathy { file, images } => {
+            let opts = KarpathyOptions {
+                images_dir: Some(images.clone()),
+                image_size: Some(image_size),
+                restval_as_train: true,
+                ..KarpathyOptions::default()
+            };
+            let (instances, _report) = load_karpathy(file, &opts).map_err(data_err)?;
+            for inst in instances {
+                out.entry(inst.split).or_insert_with(Vec::new).push(inst);
+            }
+        }
+        DataSource::Vqa {
+            questions,
+            annotations,
+            images,
+        } => {
+            let opts = VqaOptions {
+                images_dir: Some(images.clone()),
+                image_size: Some(image_size),
+                ..VqaOptions::default()
+            };
+            let (instances, _report) =
+                load_vqa(questions, Some(annotations), &opts).map_err(data_err)?;
+            // One VQA v2 file pair is one split: hold out images deterministically by id
+            // (80/10/10) so that a run still validates and tests on unseen images.
+            for mut inst in instances {
+                inst.split = match splitmix(inst.id) % 10 {
+                    0 => Split::Val,
+                    1 => Split::Test,
+                    _ => Split::Train,
+                };
+                out.entry(inst.split).or_insert_with(Vec::new).push(inst);
+            }
+        }
+    }
+    if out.get(&Split::Train).is_none_or(|v| v.is_empty()) {
+        return Err(TrainError::Data(format!(
+            "{source:?}: the training split is empty"
+        )));
+    }
+    Ok(out)
+}
+
+fn splitmix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The text side of a run: tokenizer and answer vocabulary, saved beside the weights.
+#[derive(Debug, Clone)]
+pub struct Vocabulary {
+    /// Tokenizer.
+    pub tokenizer: Arc<TextTokenizer>,
+    /// Answer vocabulary (VQA; empty otherwise).
+    pub answers: Arc<AnswerVocab>,
+}
+
+impl Vocabulary {
+    /// Builds the vocabulary from the training split.
+    pub fn build(train: &[Instance], config: &RunConfig) -> Self {
+        let cfg = WordTokenizerConfig {
+            min_freq: config.min_word_count,
+            ..WordTokenizerConfig::default()
+        };
+        let tokenizer = Arc::new(TextTokenizer::Word(word_tokenizer_for(train, &cfg)));
+        let answers = Arc::new(AnswerVocab::from_instances(train, config.max_answers, true));
+        Self { tokenizer, answers }
+    }
+
+    /// Saves `tokenizer.json` and `answers.json` in the run directory.
+    pub fn save(&self, run: &RunDir) -> Result<(), TrainError> {
+        let err = |e: mafs_data::DataError| TrainError::Data(e.to_string());
+        match self.tokenizer.as_ref() {
+            TextTokenizer::Word(w) => w.save(&run.file("tokenizer.json")).map_err(err)?,
+            TextTokenizer::HuggingFace(h) => {
+                std::fs::copy(h.path(), run.file("tokenizer.json"))
+                    .map_err(|e| TrainError::io(h.path(), e))?;
+            }
+        }
+        self.answers.save(&run.file("answers.json")).map_err(err)
+    }
+
+    /// Loads them back.
+    pub fn load(run: &RunDir) -> Result<Self, TrainError> {
+        let err = |e: mafs_data::DataError| TrainError::Data(e.to_string());
+        Ok(Self {
+            tokenizer: Arc::new(TextTokenizer::load(&run.file("tokenizer.json")).map_err(err)?),
+            answers: Arc::new(AnswerVocab::load(&run.file("answers.json")).map_err(err)?),
+        })
+    }
+
+    /// The sizes the model is built with.
+    pub fn sizes(&self) -> VocabSizes {
+        let s = self.tokenizer.specials();
+        VocabSizes {
+            vocab_size: self.tokenizer.vocab_size(),
+            n_answers: self.answers.len(),
+            bos_id: s.bos.unwrap_or(s.pad),
+            eos_id: s.eos.unwrap_or(s.pad),
+            has_bos_eos: s.bos.is_some() && s.eos.is_some(),
+            pad_id: s.pad,
+        }
+    }
+}
+
+/// The task's dataset over a split: one item per (instance, caption) for retrieval and
+/// captioning, one per (instance, question) for VQA.
+pub enum TaskDataset {
+    /// Captions.
+    Caption(CaptionDataset),
+    /// Questions.
+    Vqa(VqaDataset),
+}
+
+impl TaskDataset {
+    /// The dataset of `task` over `instances`.
+    pub fn new(task: Task, instances: Vec<Instance>, answers: &AnswerVocab) -> Self {
+        match task {
+            Task::Retrieval | Task::Captioning => {
+                TaskDataset::Caption(CaptionDataset::new(instances))
+            }
+            Task::Vqa => TaskDataset::Vqa(VqaDataset::new(instances, Some(answers))),
+        }
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        match self {
+            TaskDataset::Caption(d) => d.len(),
+            TaskDataset::Vqa(d) => d.len(),
+        }
+    }
+
+    /// Whether there is no item.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Batches the items at `indices`.
+    pub fn batch(
+        &self,
+        batcher: &MultimodalBatcher,
+        indices: &[usize],
+        device: &Device,
+    ) -> MultimodalBatch {
+        match self {
+            TaskDataset::Caption(d) => {
+                let items: Vec<CaptionItem> = indices
+                    .iter()
+                    .map(|&i| d.get(i).expect("index within the dataset"))
+                    .collect();
+                batcher.batch(items, device)
+            }
+            TaskDataset::Vqa(d) => {
+                let items: Vec<VqaItem> = indices
+                    .iter()
+                    .map(|&i| d.get(i).expect("index within the dataset"))
+                    .collect();
+                batcher.batch(items, device)
+            }
+        }
+    }
+}
+
+/// The batcher of a run: sizes from the model, vocabulary from the run, an optional
+/// transform (corruption-aware augmentation in training, a corruption spec at evaluation).
+pub fn make_batcher(
+    vocab: &Vocabulary,
+    image_size: u32,
+    context_length: usize,
+    transform: Option<Arc<dyn InstanceTransform>>,
+) -> MultimodalBatcher {
+    let cfg = BatcherConfig {
+        image_size,
+        max_caption_len: context_length,
+        max_side_text_len: context_length,
+        max_question_len: context_length,
+        ..BatcherConfig::default()
+    };
+    let mut b =
+        MultimodalBatcher::new(cfg, vocab.tokenizer.clone()).with_answers(vocab.answers.clone());
+    if let Some(t) = transform {
+        b = b.with_transform(t);
+    }
+    b
+}
+
+/// Converts the batcher's output into the model's batch.
+pub fn to_model_batch(batch: MultimodalBatch) -> ModelBatch {
+    let caption_target = batch
+        .caption_targets
+        .map(|t| CaptionTarget::new(t.input_ids, t.target_ids, t.padding));
+    let answers = batch.answers.map(|ids| VqaTarget {
+        answer_ids: ids,
+        scores: batch.answer_scores,
+    });
+    ModelBatch {
+        ids: batch.ids,
+        image: batch.image,
+        side_text: batch.side_text,
+        caption: Some(batch.caption),
+        caption_target,
+        question: batch.question,
+        answers,
+    }
+}

@@ -1,0 +1,357 @@
+//! The forward pass: encode, signal, schedule, fuse, and the training loss
+//! `L = L_task + lambda_uni * sum_m L_uni,m + lambda_reg * KL(w || U) + lambda_proto * L_proto`
+//! (+ ITM for retrieval with query fusion, + PDF's confidence loss for `pdf`).
+
+use burn::tensor::{Int, Tensor, TensorData};
+use mafs_core::{
+    Encoded, Fused, FusionWeights, ModalityBatch, Scheduler, SignalContext, SignalSet, TaskHead,
+};
+use mafs_heads::loss::cross_entropy;
+use mafs_heads::{ItcTarget, hard_negatives_seeded};
+use mafs_scheduler::{FusionWeighting, kl_to_uniform};
+use mafs_signals::{SignalStack, proto_loss_encoded};
+
+use super::unimodal::{arange, unimodal_alignment};
+use super::{MafsModel, ModelBatch, TaskModule};
+use crate::config::LossWeights;
+
+/// What the item side of the model computes for a batch.
+#[derive(Debug, Clone)]
+pub struct ItemForward {
+    /// Encodings, in scheduler order.
+    pub encoded: Vec<Encoded>,
+    /// Unimodal logits, one per modality (VQA: answer logits; otherwise prototype scores).
+    pub unimodal_logits: Vec<Tensor<2>>,
+    /// The signals.
+    pub signals: SignalSet,
+    /// The fusion weights.
+    pub weights: FusionWeights,
+    /// The fused representation.
+    pub fused: Fused,
+}
+
+/// The loss terms of one step, as scalars for logging.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LossParts {
+    /// Total.
+    pub total: f64,
+    /// Task loss.
+    pub task: f64,
+    /// Sum of unimodal losses.
+    pub unimodal: f64,
+    /// KL regulariser.
+    pub reg: f64,
+    /// Prototype loss.
+    pub proto: f64,
+    /// ITM loss (retrieval with query fusion).
+    pub itm: f64,
+    /// PDF confidence loss.
+    pub confidence: f64,
+}
+
+/// Output of [`MafsModel::forward_loss`].
+#[derive(Debug, Clone)]
+pub struct StepOutput {
+    /// The scalar loss to differentiate.
+    pub loss: Tensor<1>,
+    /// Its terms, for logging (read back from the device once per step).
+    pub parts: LossParts,
+    /// Mean fusion weight of each modality over the batch.
+    pub mean_weights: Vec<f64>,
+}
+
+fn scalar(t: &Tensor<1>) -> f64 {
+    t.clone()
+        .into_data()
+        .convert::<f64>()
+        .try_to_vec::<f64>()
+        .expect("scalar readback")[0]
+}
+
+impl MafsModel {
+    /// Encodes a text modality with the shared text tower, keeping the batch's name.
+    pub fn encode_text(&self, batch: &ModalityBatch) -> Encoded {
+        let mut e = mafs_core::ModalityEncoder::encode(&self.text, batch);
+        e.name = batch.name.clone();
+        e
+    }
+
+    /// Encodes the modalities the scheduler weighs, in order.
+    ///
+    /// # Panics
+    ///
+    /// Panics if the batch lacks a modality the task needs (a question for VQA).
+    pub fn encode_items(&self, batch: &ModelBatch) -> Vec<Encoded> {
+        self.spec
+            .modalities
+            .iter()
+            .map(|name| match name.as_str() {
+                "image" => mafs_core::ModalityEncoder::encode(&self.image, &batch.image),
+                "side_text" => self.encode_text(&batch.side_text),
+                "question" => self.encode_text(
+                    batch
+                        .question
+                        .as_ref()
+                        .expect("a VQA batch carries questions"),
+                ),
+                other => panic!("MafsModel: unknown modality `{other}` in the spec"),
+            })
+            .collect()
+    }
+
+    /// Unimodal logits: VQA's unimodal answer heads, or (retrieval, captioning: no classes)
+    /// the scaled prototype scores, label-free and defined per instance.
+    pub fn unimodal_logits(&self, encoded: &[Encoded]) -> Vec<Tensor<2>> {
+        match &self.head {
+            TaskModule::Vqa(h) => h.unimodal.forward(encoded),
+            _ => encoded
+                .iter()
+                .map(|e| self.prototypes.scores(e.pooled.clone()))
+                .collect(),
+        }
+    }
+
+    /// Computes the signals of a batch.
+    pub fn signals(&self, encoded: &[Encoded], unimodal_logits: &[Tensor<2>]) -> SignalSet {
+        let stack = SignalStack::from_kinds(&self.spec.signals, Some(&self.prototypes))
+            .expect("the spec's signals are valid");
+        stack.compute(&SignalContext::new(encoded).with_logits(unimodal_logits))
+    }
+
+    /// Encode, signal, schedule and fuse the item side of a batch at temperature `tau`.
+    /// `calibrate` selects PDF's test-time (calibrated) weights.
+    pub fn forward_items(&self, batch: &ModelBatch, tau: f64, calibrate: bool) -> ItemForward {
+        let encoded = self.encode_items(batch);
+        let unimodal_logits = self.unimodal_logits(&encoded);
+        let signals = self.signals(&encoded, &unimodal_logits);
+        let mut weights = match (&self.weighting, calibrate) {
+            (FusionWeighting::Pdf(p), true) => {
+                let mut w = p.calibrated(&encoded, &unimodal_logits);
+                w.signals = Some(signals.clone());
+                w
+            }
+            (w, _) => w.schedule(&encoded, &signals, tau),
+        };
+        if self.spec.detach_weights {
+            weights = weights.detached();
+        }
+        let fused = self.fusion.fuse(&encoded, &weights);
+        ItemForward {
+            encoded,
+            unimodal_logits,
+            signals,
+            weights,
+            fused,
+        }
+    }
+
+    /// The training loss of a batch. `seed` drives the hard-negative draws.
+    ///
+    /// # Panics
+    ///
+    /// Panics if the batch lacks the targets of the task.
+    pub fn forward_loss(
+        &self,
+        batch: &ModelBatch,
+        tau: f64,
+        lambdas: &LossWeights,
+        seed: u64,
+    ) -> StepOutput {
+        let items = self.forward_items(batch, tau, false);
+        let device = items.fused.pooled.device();
+        let b = batch.len();
+        let present = mafs_core::mask::presence_of(&items.encoded);
+        let zero = || Tensor::<1>::zeros([1], &device);
+        let mut itm = zero();
+        let mut confidence = zero();
+        // The task loss, the unimodal losses, and (logits per modality, targets) for PDF's
+        // true-class probability.
+        let (task, unimodal, tcp_inputs): (Tensor<1>, Tensor<1>, (Vec<Tensor<2>>, Tensor<1, Int>)) =
+            match &self.head {
+                TaskModule::Retrieval(h) => {
+                    let caption =
+                        self.encode_text(batch.caption.as_ref().expect("retrieval captions"));
+                    let ids = batch.id_tensor();
+                    let out = h.itc.contrastive(
+                        &items.fused,
+                        &ItcTarget {
+                            captions: caption.pooled.clone(),
+                            item_ids: Some(ids.clone()),
+                        },
+                    );
+                    let task = out.loss.clone();
+                    let align = unimodal_alignment(&h.itc, &items.encoded, &caption.pooled, &ids);
+                    let unimodal = align
+                        .losses
+                        .into_iter()
+                        .reduce(|a, c| a + c)
+                        .unwrap_or_else(zero);
+                    if let (Some(itm_head), Some(pair_fusion)) = (&h.itm, &self.itm_fusion) {
+                        let id_list: Vec<i64> = batch.ids.iter().map(|&i| i as i64).collect();
+                        let negatives = hard_negatives_seeded(out.logits, &id_list, seed);
+                        let pairs = negatives.itm_pairs();
+                        let item_idx: Vec<usize> = pairs.iter().map(|p| p.item).collect();
+                        let caption_idx: Vec<usize> = pairs.iter().map(|p| p.caption).collect();
+                        let labels: Vec<i64> = pairs.iter().map(|p| p.label).collect();
+                        let pair_fused = self.fuse_pairs(
+                            pair_fusion,
+                            &items.encoded,
+                            &items.weights,
+                            &caption,
+                            &item_idx,
+                            &caption_idx,
+                        );
+                        let logits = itm_head.forward(pair_fused.pooled);
+                        let labels = Tensor::<1, Int>::from_data(
+                            TensorData::new(labels, [pairs.len()]),
+                            &device,
+                        );
+                        itm = cross_entropy(logits, labels);
+                    }
+                    (task, unimodal, (align.logits, arange(b, &device)))
+                }
+                TaskModule::Captioning(h) => {
+                    let target = batch.caption_target.as_ref().expect("captioning targets");
+                    let task = h.decoder.loss(&items.fused, target);
+                    let caption = self.encode_text(batch.caption.as_ref().expect("captions"));
+                    let ids = batch.id_tensor();
+                    let align = unimodal_alignment(&h.itc, &items.encoded, &caption.pooled, &ids);
+                    let unimodal = align
+                        .losses
+                        .into_iter()
+                        .reduce(|a, c| a + c)
+                        .unwrap_or_else(zero);
+                    (task, unimodal, (align.logits, arange(b, &device)))
+                }
+                TaskModule::Vqa(h) => {
+                    let target = batch.answers.as_ref().expect("VQA answers");
+                    let task = h.answer.loss(&items.fused, target);
+                    let unimodal = h
+                        .unimodal
+                        .loss(&items.encoded, &items.unimodal_logits, target)
+                        .total;
+                    (
+                        task,
+                        unimodal,
+                        (items.unimodal_logits.clone(), target.answer_ids.clone()),
+                    )
+                }
+            };
+        if let FusionWeighting::Pdf(p) = &self.weighting {
+            let (logits, targets) = tcp_inputs;
+            confidence = p.tcp_loss(
+                p.predicted_tcp(&items.encoded),
+                &logits,
+                targets,
+                present.clone(),
+            );
+        }
+        let reg = kl_to_uniform(items.weights.weights.clone(), present);
+        let proto = proto_loss_encoded(&self.prototypes, &items.encoded);
+        let loss = task.clone()
+            + unimodal.clone().mul_scalar(lambdas.lambda_uni)
+            + reg.clone().mul_scalar(lambdas.lambda_reg)
+            + proto.clone().mul_scalar(lambdas.lambda_proto)
+            + itm.clone().mul_scalar(lambdas.lambda_itm)
+            + confidence.clone();
+        let mean_weights = items
+            .weights
+            .weights
+            .clone()
+            .detach()
+            .mean_dim(0)
+            .into_data()
+            .convert::<f64>()
+            .try_to_vec::<f64>()
+            .expect("weights readback");
+        let parts = LossParts {
+            total: scalar(&loss),
+            task: scalar(&task),
+            unimodal: scalar(&unimodal),
+            reg: scalar(&reg),
+            proto: scalar(&proto),
+            itm: scalar(&itm),
+            confidence: scalar(&confidence),
+        };
+        StepOutput {
+            loss,
+            parts,
+            mean_weights,
+        }
+    }
+
+    /// Fuses (item, caption) pairs for ITM: the item's modalities with its scheduled weights
+    /// halved, and the caption as a third modality with weight one half.
+    pub fn fuse_pairs(
+        &self,
+        pair_fusion: &mafs_fusion::QueryFusionHead,
+        encoded: &[Encoded],
+        weights: &FusionWeights,
+        caption: &Encoded,
+        item_idx: &[usize],
+        caption_idx: &[usize],
+    ) -> Fused {
+        let device = caption.pooled.device();
+        let n = item_idx.len();
+        let to_tensor = |idx: &[usize]| {
+            Tensor::<1, Int>::from_data(
+                TensorData::new(idx.iter().map(|&i| i as i64).collect::<Vec<_>>(), [n]),
+                &device,
+            )
+        };
+        let items = to_tensor(item_idx);
+        let caps = to_tensor(caption_idx);
+        let mut pair_enc: Vec<Encoded> = encoded.iter().map(|e| select(e, &items)).collect();
+        pair_enc.push(select(caption, &caps));
+        let w_items = weights
+            .weights
+            .clone()
+            .select(0, items.clone())
+            .mul_scalar(0.5);
+        let w = Tensor::cat(vec![w_items, Tensor::full([n, 1], 0.5, &device)], 1);
+        let present = mafs_core::mask::presence_of(&pair_enc);
+        let pair_weights = FusionWeights {
+            weights: w.clone(),
+            logits: w,
+            present,
+            signals: None,
+            tau: weights.tau,
+        };
+        pair_fusion.fuse(&pair_enc, &pair_weights)
+    }
+}
+
+/// The rows `idx` of an encoding.
+pub fn select(e: &Encoded, idx: &Tensor<1, Int>) -> Encoded {
+    let mut out = Encoded::new(
+        e.name.clone(),
+        e.tokens.clone().select(0, idx.clone()),
+        select_bool(e.padding.clone(), idx),
+        e.pooled.clone().select(0, idx.clone()),
+        select_bool(e.present.clone(), idx),
+    );
+    if let Some(a) = &e.pool_attention {
+        out = out.with_pool_attention(a.clone().select(0, idx.clone()));
+    }
+    out
+}
+
+use mafs_core::FusionHead as _;
+
+/// `select` on a bool tensor through `Int`: burn-flex 0.22.1 stores a selected bool tensor as
+/// `U8`, which its own `bool_not` then rejects ("only Bool(Native) and Bool(U8) are
+/// supported, got U8"); comparing the selected ints gives a native bool again.
+pub fn select_bool<const D: usize>(
+    t: Tensor<D, burn::tensor::Bool>,
+    idx: &Tensor<1, Int>,
+) -> Tensor<D, burn::tensor::Bool> {
+    t.int().select(0, idx.clone()).equal_elem(1)
+}
+
+/// `cat` of bool tensors through `Int`, for the same reason as [`select_bool`].
+pub fn cat_bool<const D: usize>(
+    parts: Vec<Tensor<D, burn::tensor::Bool>>,
+    dim: usize,
+) -> Tensor<D, burn::tensor::Bool> {
+    Tensor::cat(parts.into_iter().map(|t| t.int()).collect(), dim).equal_elem(1)
+}

@@ -1,0 +1,454 @@
+//! The training loop: AdamW with warm-up and cosine decay, gradient clipping, the scheduler's
+//! temperature schedule, corruption-aware augmentation, validation each epoch, checkpoints and
+//! exact resume.
+//!
+//! Determinism: every random draw is a function of the run seed and the position in training
+//! (model initialisation: the seed; data order: (seed, epoch); augmentation: (instance,
+//! epoch); dropout and hard negatives: (seed, step)), so a resumed run repeats exactly what
+//! the uninterrupted run would have done.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::sync_channel;
+
+use burn::grad_clipping::GradientClippingConfig;
+use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::Device;
+use mafs_data::corrupt::{CorruptionAugmenter, CorruptionAugmenterConfig, DonorPool};
+use mafs_data::{Instance, InstanceTransform, Split};
+use mafs_scheduler::TemperatureSchedule;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::{RunDir, TrainState};
+use crate::config::RunConfig;
+use crate::data::{TaskDataset, Vocabulary, load_splits, make_batcher, to_model_batch};
+use crate::error::TrainError;
+use crate::eval::{EvalOptions, EvalReport, evaluate};
+use crate::lr::WarmupCosine;
+use crate::model::{LossParts, MafsModel, build_model};
+use crate::progress::Progress;
+
+/// How to run training (what is not part of the run's identity).
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// Run directory.
+    pub out: PathBuf,
+    /// Continue the run in `out` from its last checkpoint.
+    pub resume: bool,
+    /// Device to train on (an autodiff device is derived from it).
+    pub device: Device,
+    /// No progress lines.
+    pub quiet: bool,
+    /// Stop (as if killed) after this many optimisation steps in this process.
+    pub stop_after: Option<usize>,
+    /// Checkpoints to keep.
+    pub keep: usize,
+    /// Validate each epoch.
+    pub validate: bool,
+}
+
+impl TrainOptions {
+    /// Defaults for a run directory on the CPU.
+    pub fn new(out: impl Into<PathBuf>) -> Self {
+        Self {
+            out: out.into(),
+            resume: false,
+            device: Device::flex(),
+            quiet: false,
+            stop_after: None,
+            keep: 2,
+            validate: true,
+        }
+    }
+}
+
+/// One epoch's record in `metrics.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// Epoch (1-based).
+    pub epoch: usize,
+    /// Steps done at its end.
+    pub step: usize,
+    /// Mean loss terms over the epoch.
+    pub loss: LossParts,
+    /// Mean fusion weight per modality over the epoch (training batches).
+    pub mean_weights: Vec<f64>,
+    /// Validation report.
+    pub validation: Option<EvalReport>,
+    /// Training throughput, samples per second.
+    pub samples_per_second: f64,
+}
+
+/// What a finished (or stopped) training returns.
+pub struct TrainOutcome {
+    /// The run directory.
+    pub run: RunDir,
+    /// The model (autodiff device).
+    pub model: MafsModel,
+    /// The epoch records so far.
+    pub history: Vec<EpochRecord>,
+    /// The training state at the end.
+    pub state: TrainState,
+    /// Whether training ran to its last epoch.
+    pub finished: bool,
+}
+
+/// Mixes a seed with a position (SplitMix64), for per-epoch and per-step draws.
+pub fn mix(seed: u64, a: u64) -> u64 {
+    let mut z = seed ^ a.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The training order of an epoch: a permutation of the items, cut into full batches.
+pub fn epoch_batches(n: usize, batch_size: usize, seed: u64, epoch: usize) -> Vec<Vec<usize>> {
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.shuffle(&mut ChaCha8Rng::seed_from_u64(mix(
+        seed,
+        0xE90C + epoch as u64,
+    )));
+    idx.chunks_exact(batch_size).map(|c| c.to_vec()).collect()
+}
+
+/// The corruption-aware augmentation of a run, if on.
+fn augmenter(
+    config: &RunConfig,
+    train: &[Instance],
+) -> Result<Option<Arc<dyn InstanceTransform>>, TrainError> {
+    let c = &config.corruption_aware;
+    if !c.enabled {
+        return Ok(None);
+    }
+    let cfg = CorruptionAugmenterConfig {
+        p_image: c.p_image,
+        p_text: c.p_text,
+        p_pair: c.p_pair,
+        severity_min: c.severity_min,
+        severity_max: c.severity_max,
+        seed: config.seed,
+        ..CorruptionAugmenterConfig::default()
+    };
+    let donors = Arc::new(DonorPool::from_instances(train));
+    let aug = CorruptionAugmenter::new(cfg, Some(donors))
+        .map_err(|e| TrainError::Config(e.to_string()))?;
+    Ok(Some(Arc::new(aug)))
+}
+
+fn optimizer(config: &RunConfig) -> ModuleOptimizer {
+    let mut c = AdamWConfig::new().with_weight_decay(config.optim.weight_decay as f32);
+    if config.optim.grad_clip > 0.0 {
+        c = c.with_grad_clipping(Some(GradientClippingConfig::Norm(
+            config.optim.grad_clip as f32,
+        )));
+    }
+    c.init()
+}
+
+/// The scheduler temperature schedule of a run.
+pub fn tau_schedule(config: &RunConfig, total_steps: usize) -> TemperatureSchedule {
+    TemperatureSchedule::Cosine {
+        tau_start: config.optim.tau_start,
+        tau_min: config.optim.tau_min,
+        total_steps: total_steps.max(1),
+    }
+}
+
+/// Loads the splits, builds or reloads the vocabulary, and builds the model for a run.
+pub fn prepare(
+    config: &RunConfig,
+    run: &RunDir,
+    reuse_vocab: bool,
+    device: &Device,
+) -> Result<
+    (
+        std::collections::BTreeMap<Split, Vec<Instance>>,
+        Vocabulary,
+        MafsModel,
+    ),
+    TrainError,
+> {
+    let preset = mafs_encoders::EncoderPreset::load(&config.preset)
+        .map_err(|e| TrainError::Config(e.to_string()))?;
+    let splits = load_splits(&config.data, preset.vision.image_size as u32)?;
+    let vocab = if reuse_vocab {
+        Vocabulary::load(run)?
+    } else {
+        let v = Vocabulary::build(&splits[&Split::Train], config);
+        v.save(run)?;
+        v
+    };
+    device.seed(config.seed);
+    let model = build_model(config, vocab.sizes(), device)?;
+    Ok((splits, vocab, model))
+}
+
+/// Trains a run (or resumes it) and returns the model and its history.
+pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, TrainError> {
+    config.validate()?;
+    let run = RunDir::create(&opts.out)?;
+    let resuming = opts.resume && run.latest()?.is_some();
+    if resuming {
+        let saved: RunConfig = run.read_json("config.json")?;
+        if &saved != config {
+            return Err(TrainError::Config(format!(
+                "{}: --resume with a configuration that differs from the run's config.json",
+                run.path().display()
+            )));
+        }
+    } else if run.latest()?.is_some() {
+        return Err(TrainError::Config(format!(
+            "{} already holds a run; pass --resume to continue it or choose another --out",
+            run.path().display()
+        )));
+    } else {
+        run.write_json("config.json", config)?;
+    }
+    let device = opts.device.clone().autodiff();
+    let (splits, vocab, model) = prepare(config, &run, resuming, &device)?;
+    let mut model = model;
+    let mut optim = optimizer(config);
+    let mut state = TrainState {
+        step: 0,
+        epoch: 0,
+        batch_in_epoch: 0,
+        seed: config.seed,
+        epoch_losses: Vec::new(),
+        last_loss: None,
+    };
+    let mut history: Vec<EpochRecord> = Vec::new();
+    if resuming {
+        let (m, o, s) = run.load_latest(model, optim)?.expect("checked above");
+        model = m;
+        optim = o;
+        state = s;
+        if run.file("metrics.json").is_file() {
+            history = run.read_json("metrics.json")?;
+        }
+    }
+    let train_set = TaskDataset::new(config.task, splits[&Split::Train].clone(), &vocab.answers);
+    let bs = config.optim.batch_size;
+    let steps_per_epoch = train_set.len() / bs;
+    if steps_per_epoch == 0 {
+        return Err(TrainError::Config(format!(
+            "the training split has {} items, fewer than one batch of {bs}",
+            train_set.len()
+        )));
+    }
+    let total_steps = steps_per_epoch * config.optim.epochs;
+    let lr = WarmupCosine {
+        peak: config.optim.lr,
+        warmup_steps: ((total_steps as f64) * config.optim.warmup_fraction).round() as usize,
+        total_steps,
+        final_fraction: 0.05,
+    };
+    let tau = tau_schedule(config, total_steps);
+    let batcher = make_batcher(
+        &vocab,
+        model.spec.image_size as u32,
+        model.spec.context_length,
+        augmenter(config, &splits[&Split::Train])?,
+    );
+    let val = splits.get(&Split::Val).cloned().unwrap_or_default();
+    let mut progress = Progress::new(
+        format!("train {} {}", config.task, config.fusion),
+        total_steps * bs,
+        "samples",
+    )
+    .quiet(opts.quiet);
+    let mut steps_this_process = 0usize;
+    let data_device = device.clone();
+    while state.epoch < config.optim.epochs {
+        let epoch = state.epoch;
+        batcher.set_salt(epoch as u64 + 1);
+        let order = epoch_batches(train_set.len(), bs, config.seed, epoch);
+        let start = std::time::Instant::now();
+        let mut sums = LossParts::default();
+        let mut weight_sums = vec![0.0; model.spec.n_modalities()];
+        let mut done_here = 0usize;
+        let first = state.batch_in_epoch;
+        let mut slot = Some(model);
+        // Batches are assembled on a second thread, one ahead of the training step.
+        let stopped = std::thread::scope(|scope| -> Result<bool, TrainError> {
+            let (tx, rx) = sync_channel(2);
+            let order_ref = &order;
+            let batcher_ref = &batcher;
+            let set_ref = &train_set;
+            let dev = data_device.clone();
+            scope.spawn(move || {
+                for idx in &order_ref[first..] {
+                    let b = set_ref.batch(batcher_ref, idx, &dev);
+                    if tx.send(b).is_err() {
+                        break;
+                    }
+                }
+            });
+            for (k, raw) in rx.iter().enumerate() {
+                let batch = to_model_batch(raw);
+                let step = state.step;
+                device.seed(mix(config.seed, step as u64));
+                let current = slot.as_ref().expect("the model is in its slot");
+                let out = current.forward_loss(
+                    &batch,
+                    tau.tau(step),
+                    &config.loss,
+                    mix(config.seed ^ 0x17, step as u64),
+                );
+                if !out.parts.total.is_finite() {
+                    let last_good = run
+                        .latest()?
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|| "none (no checkpoint was written yet)".into());
+                    return Err(TrainError::NonFiniteLoss {
+                        step,
+                        epoch: epoch + 1,
+                        loss: out.parts.total,
+                        last_good,
+                    });
+                }
+                let grads = GradientsParams::from_grads(out.loss.backward(), current);
+                let m = slot.take().expect("the model is in its slot");
+                slot = Some(optim.step(lr.at(step), m, grads));
+                state.step += 1;
+                state.batch_in_epoch = first + k + 1;
+                state.last_loss = Some(out.parts.total);
+                add_parts(&mut sums, &out.parts);
+                for (s, w) in weight_sums.iter_mut().zip(&out.mean_weights) {
+                    *s += w;
+                }
+                done_here += 1;
+                steps_this_process += 1;
+                progress.update(
+                    state.step * bs,
+                    &format!(
+                        "epoch {}/{} loss {:.4} tau {:.2}",
+                        epoch + 1,
+                        config.optim.epochs,
+                        out.parts.total,
+                        tau.tau(step)
+                    ),
+                );
+                let every = config.optim.checkpoint_every;
+                if every > 0 && state.step % every == 0 && state.batch_in_epoch < order.len() {
+                    run.save(slot.as_ref().expect("model"), &optim, &state, opts.keep)?;
+                }
+                if opts.stop_after.is_some_and(|n| steps_this_process >= n) {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        })?;
+        model = slot.take().expect("the model is back in its slot");
+        if stopped {
+            return Ok(TrainOutcome {
+                run,
+                model,
+                history,
+                state,
+                finished: false,
+            });
+        }
+        let secs = start.elapsed().as_secs_f64().max(1e-9);
+        let n = done_here.max(1) as f64;
+        let mean = scale_parts(&sums, 1.0 / n);
+        state.epoch_losses.push(mean.total);
+        state.epoch += 1;
+        state.batch_in_epoch = 0;
+        let validation = if opts.validate && !val.is_empty() {
+            let eval_opts = EvalOptions {
+                tau: tau.tau(state.step),
+                rerank_k: config.itm_rerank_k.min(8),
+                ..EvalOptions::default()
+            };
+            Some(evaluate(
+                &model,
+                val.clone(),
+                &vocab,
+                &eval_opts,
+                &opts.device,
+            )?)
+        } else {
+            None
+        };
+        if let (Some(v), false) = (&validation, opts.quiet) {
+            eprintln!(
+                "[train {} {}] epoch {} validation: {}",
+                config.task,
+                config.fusion,
+                state.epoch,
+                v.metrics
+                    .iter()
+                    .filter(|(k, _)| k.as_str() != "reranked")
+                    .map(|(k, v)| format!("{k} {v:.2}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        history.push(EpochRecord {
+            epoch: state.epoch,
+            step: state.step,
+            loss: mean,
+            mean_weights: weight_sums.iter().map(|s| s / n).collect(),
+            validation,
+            samples_per_second: done_here as f64 * bs as f64 / secs,
+        });
+        run.save(&model, &optim, &state, opts.keep)?;
+        run.write_json("metrics.json", &history)?;
+    }
+    Ok(TrainOutcome {
+        run,
+        model,
+        history,
+        state,
+        finished: true,
+    })
+}
+
+/// Loads a finished (or interrupted) run for evaluation: its config, vocabulary and the
+/// weights of its latest checkpoint, on `device` (no autodiff).
+pub fn load_run(
+    path: impl Into<PathBuf>,
+    device: &Device,
+) -> Result<(RunConfig, Vocabulary, MafsModel, TrainState), TrainError> {
+    let run = RunDir::open(path)?;
+    let config: RunConfig = run.read_json("config.json")?;
+    let vocab = Vocabulary::load(&run)?;
+    let model = build_model(&config, vocab.sizes(), device)?;
+    let dir = run.latest()?.ok_or_else(|| TrainError::BrokenCheckpoint {
+        path: run.path().to_path_buf(),
+        reason: "the run has no checkpoint yet".into(),
+    })?;
+    let state_text =
+        std::fs::read_to_string(dir.join("state.json")).map_err(|e| TrainError::io(&dir, e))?;
+    let state: TrainState = serde_json::from_str(&state_text).map_err(|e| TrainError::Json {
+        path: dir.join("state.json"),
+        source: e,
+    })?;
+    let model = crate::checkpoint::load_safetensors(model, &dir.join("model.safetensors"))?;
+    Ok((config, vocab, model, state))
+}
+
+fn add_parts(acc: &mut LossParts, p: &LossParts) {
+    acc.total += p.total;
+    acc.task += p.task;
+    acc.unimodal += p.unimodal;
+    acc.reg += p.reg;
+    acc.proto += p.proto;
+    acc.itm += p.itm;
+    acc.confidence += p.confidence;
+}
+
+fn scale_parts(p: &LossParts, s: f64) -> LossParts {
+    LossParts {
+        total: p.total * s,
+        task: p.task * s,
+        unimodal: p.unimodal * s,
+        reg: p.reg * s,
+        proto: p.proto * s,
+        itm: p.itm * s,
+        confidence: p.confidence * s,
+    }
+}

@@ -1,0 +1,20 @@
+//! Shared helpers for the training tests: a small world and a fast configuration.
+
+use mafs_train::config::{DataSource, FusionKind, RunConfig, Task};
+
+/// A run on a small built-in world: 48 training scenes (240 captions), 8 validation scenes.
+pub fn small_config(task: Task, fusion: FusionKind, seed: u64) -> RunConfig {
+    let mut c = RunConfig::new(task, fusion, seed);
+    c.data = DataSource::World {
+        seed,
+        train: 48,
+        val: 8,
+        test: 8,
+        shift: 8,
+    };
+    c.optim.epochs = 1;
+    c.optim.batch_size = 16;
+    c.itm_rerank_k = 4;
+    c.max_answers = 32;
+    c
+}

@@ -1,0 +1,50 @@
+//! Every task trains end to end on a small world, validates, and writes its run directory.
+
+mod common;
+
+use mafs_train::config::{FusionKind, Task};
+use mafs_train::train::{TrainOptions, train};
+
+fn run(task: Task, fusion: FusionKind) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = common::small_config(task, fusion, 3);
+    if task != Task::Retrieval {
+        config.optim.batch_size = 8;
+    }
+    let mut opts = TrainOptions::new(dir.path());
+    opts.quiet = true;
+    let out = train(&config, &opts).unwrap();
+    assert!(out.finished);
+    let rec = &out.history[0];
+    assert!(rec.loss.total.is_finite() && rec.loss.task > 0.0, "{rec:?}");
+    let val = rec.validation.as_ref().expect("validation ran");
+    assert!(val.main().is_finite(), "{:?}", val.metrics);
+    let w: f64 = val.mean_weights.iter().sum();
+    assert!(w > 0.0 && val.mean_weights.iter().all(|x| (0.0..=1.0).contains(x)));
+    for f in [
+        "config.json",
+        "metrics.json",
+        "latest.json",
+        "tokenizer.json",
+        "answers.json",
+    ] {
+        assert!(dir.path().join(f).is_file(), "{f} missing");
+    }
+    let ckpt = out.run.latest().unwrap().unwrap();
+    assert!(ckpt.join("model.safetensors").is_file());
+}
+
+#[test]
+fn retrieval_trains_with_ma_afs() {
+    run(Task::Retrieval, FusionKind::MaAfs);
+}
+
+#[test]
+fn captioning_trains_with_fixed_query() {
+    run(Task::Captioning, FusionKind::FixedQuery);
+}
+
+#[test]
+fn vqa_trains_with_monotone_scheduler() {
+    run(Task::Vqa, FusionKind::MaAfsMonotone);
+}
