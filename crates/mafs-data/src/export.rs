@@ -203,6 +203,7 @@ pub fn load_export(
         splits: None,
         id_source: IdSource::CocoId,
         skip_bad: opts.skip_bad,
+        keep_images: true,
     };
     let (mut instances, mut report) = load_karpathy(&dir.join(KARPATHY_FILE), &kopts)?;
     let vopts = VqaOptions {
@@ -212,6 +213,7 @@ pub fn load_export(
         resize: ResizeMode::Stretch,
         split: crate::Split::Train,
         skip_bad: opts.skip_bad,
+        keep_images: false,
     };
     let qpath = dir.join(VQA_QUESTIONS_FILE);
     let (vqa, vreport) = load_vqa(&qpath, Some(&dir.join(VQA_ANNOTATIONS_FILE)), &vopts)?;

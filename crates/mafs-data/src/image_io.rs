@@ -76,33 +76,29 @@ pub fn load_image(
     })
 }
 
-/// Loads many images on the available cores; results come back in input order.
+/// Loads many images on the available cores; results come back in input order. With
+/// `keep = false` each image is decoded (so a bad one is found) and dropped at once, so
+/// checking a large dataset needs little memory.
 pub fn load_images(
     jobs: &[(PathBuf, RecordRef)],
     size: Option<u32>,
     mode: ResizeMode,
-) -> Vec<Result<RgbImage, DataError>> {
+    keep: bool,
+) -> Vec<Result<Option<RgbImage>, DataError>> {
+    let one =
+        |(p, r): &(PathBuf, RecordRef)| load_image(p, size, mode, r).map(|i| keep.then_some(i));
     let threads = std::thread::available_parallelism()
         .map(|t| t.get())
         .unwrap_or(1)
         .min(jobs.len().div_ceil(16).max(1));
     if threads <= 1 {
-        return jobs
-            .iter()
-            .map(|(p, r)| load_image(p, size, mode, r))
-            .collect();
+        return jobs.iter().map(one).collect();
     }
     let chunk = jobs.len().div_ceil(threads);
     std::thread::scope(|s| {
         let handles: Vec<_> = jobs
             .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|(p, r)| load_image(p, size, mode, r))
-                        .collect::<Vec<_>>()
-                })
-            })
+            .map(|part| s.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
             .collect();
         handles
             .into_iter()
@@ -148,11 +144,10 @@ mod tests {
         let st = resize_square(img.clone(), 8, ResizeMode::Stretch);
         assert_eq!(st.dimensions(), (8, 8));
         let jobs = vec![(path.clone(), r.clone()); 40];
-        assert!(
-            load_images(&jobs, Some(8), ResizeMode::Stretch)
-                .iter()
-                .all(|x| x.is_ok())
-        );
+        let kept = load_images(&jobs, Some(8), ResizeMode::Stretch, true);
+        assert!(kept.iter().all(|x| matches!(x, Ok(Some(_)))));
+        let checked = load_images(&jobs, None, ResizeMode::Stretch, false);
+        assert!(checked.iter().all(|x| matches!(x, Ok(None))));
     }
 
     #[test]

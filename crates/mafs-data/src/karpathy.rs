@@ -108,6 +108,8 @@ pub struct KarpathyOptions {
     pub id_source: IdSource,
     /// Skip bad records (reported in the [`LoadReport`]) instead of failing on the first.
     pub skip_bad: bool,
+    /// Keep the decoded images; `false` only checks that they decode (images `None`).
+    pub keep_images: bool,
 }
 
 impl Default for KarpathyOptions {
@@ -121,6 +123,7 @@ impl Default for KarpathyOptions {
             splits: None,
             id_source: IdSource::ImgId,
             skip_bad: false,
+            keep_images: true,
         }
     }
 }
@@ -292,8 +295,7 @@ pub fn load_karpathy(
     }
     let instances = attach_images(
         pending,
-        opts.image_size,
-        opts.resize,
+        (opts.image_size, opts.resize, opts.keep_images),
         opts.skip_bad,
         &mut report,
     )?;
@@ -305,8 +307,7 @@ pub fn load_karpathy(
 /// are skipped.
 pub(crate) fn attach_images(
     pending: Vec<(Instance, Option<PathBuf>, RecordRef)>,
-    size: Option<u32>,
-    mode: ResizeMode,
+    (size, mode, keep): (Option<u32>, ResizeMode, bool),
     skip_bad: bool,
     report: &mut LoadReport,
 ) -> Result<Vec<Instance>, DataError> {
@@ -314,12 +315,12 @@ pub(crate) fn attach_images(
         .iter()
         .filter_map(|(_, p, r)| p.clone().map(|p| (p, r.clone())))
         .collect();
-    let mut images = image_io::load_images(&jobs, size, mode).into_iter();
+    let mut images = image_io::load_images(&jobs, size, mode, keep).into_iter();
     let mut out = Vec::with_capacity(pending.len());
     for (mut inst, p, _) in pending {
         if p.is_some() {
             match images.next().expect("one result per job") {
-                Ok(img) => inst.image = Some(img),
+                Ok(img) => inst.image = img,
                 Err(err) => {
                     skip_or_fail(report, skip_bad, err)?;
                     continue;

@@ -9,7 +9,8 @@
 //!                               ...]}]}
 //! ```
 //!
-//! Images are found through an [`ImageLayout`]: COCO's `COCO_<subtype>_<12-digit id>.jpg`,
+//! Images are found through an [`ImageLayout`]: COCO's
+//! `<subtype>/COCO_<subtype>_<12-digit id>.jpg`,
 //! our exports' `<image_id>.png`, or a pattern.
 
 use std::collections::HashMap;
@@ -106,7 +107,8 @@ pub struct VqaAnnotationsFile {
 /// Where the image of an `image_id` is, relative to the images folder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ImageLayout {
-    /// `COCO_<subtype>_<12-digit id>.jpg`; the subtype defaults to the questions file's
+    /// `<subtype>/COCO_<subtype>_<12-digit id>.jpg` under the COCO root (as COCO unpacks, and
+    /// as Karpathy's `filepath` has it); the subtype defaults to the questions file's
     /// `data_subtype`.
     Coco {
         /// Overrides `data_subtype` (e.g. `val2014`).
@@ -115,7 +117,7 @@ pub enum ImageLayout {
     /// `<image_id>.png` (our exports).
     ById,
     /// A pattern with `{image_id}`, `{image_id:012}` (zero-padded to 12 digits) and
-    /// `{subtype}`, e.g. `"{subtype}/COCO_{subtype}_{image_id:012}.jpg"`.
+    /// `{subtype}`, e.g. `"{subtype}/{image_id:012}.jpg"`.
     Pattern(String),
 }
 
@@ -125,7 +127,7 @@ impl ImageLayout {
         match self {
             ImageLayout::Coco { subtype } => {
                 let sub = subtype.as_deref().unwrap_or(data_subtype);
-                format!("COCO_{sub}_{image_id:012}.jpg")
+                format!("{sub}/COCO_{sub}_{image_id:012}.jpg")
             }
             ImageLayout::ById => format!("{image_id}.png"),
             ImageLayout::Pattern(p) => p
@@ -151,6 +153,8 @@ pub struct VqaOptions {
     pub split: Split,
     /// Skip bad records (reported) instead of failing on the first.
     pub skip_bad: bool,
+    /// Keep the decoded images; `false` only checks that they decode (images `None`).
+    pub keep_images: bool,
 }
 
 impl Default for VqaOptions {
@@ -162,6 +166,7 @@ impl Default for VqaOptions {
             resize: ResizeMode::CenterCrop,
             split: Split::Train,
             skip_bad: false,
+            keep_images: true,
         }
     }
 }
@@ -398,8 +403,7 @@ pub fn load_vqa(
     let n_before: usize = pending.iter().map(|p| p.0.questions.len()).sum();
     let instances = attach_images(
         pending,
-        opts.image_size,
-        opts.resize,
+        (opts.image_size, opts.resize, opts.keep_images),
         opts.skip_bad,
         &mut report,
     )?;
@@ -417,7 +421,7 @@ mod tests {
         let coco = ImageLayout::Coco { subtype: None };
         assert_eq!(
             coco.file_name(42, "val2014"),
-            "COCO_val2014_000000000042.jpg"
+            "val2014/COCO_val2014_000000000042.jpg"
         );
         assert_eq!(ImageLayout::ById.file_name(42, ""), "42.png");
         let p = ImageLayout::Pattern("{subtype}/x_{image_id:012}_{image_id}.jpg".into());

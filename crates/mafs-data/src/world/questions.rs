@@ -81,35 +81,33 @@ fn shape_draft(rng: &mut impl Rng, scene: &Scene) -> Option<Draft> {
     })
 }
 
+/// A count question. Every count question the scene admits (all objects, each shape, each
+/// colour) is a candidate; the answer is drawn uniformly from the distinct answers the
+/// candidates have, then a candidate with that answer, so small counts do not dominate.
 fn count_draft(rng: &mut impl Rng, scene: &Scene) -> Draft {
-    let (question, n) = match rng.random_range(0..3) {
-        0 => (
-            "How many objects are there?".to_string(),
-            scene.objects.len(),
-        ),
-        1 => {
-            let shape = if rng.random_bool(0.6) {
-                scene.objects.choose(rng).expect("non-empty scene").shape
-            } else {
-                *Shape::ALL.choose(rng).expect("shapes")
-            };
-            (
-                format!("How many {} are there?", shape.plural()),
-                scene.count_shape(shape),
-            )
-        }
-        _ => {
-            let colour = if rng.random_bool(0.6) {
-                scene.objects.choose(rng).expect("non-empty scene").colour
-            } else {
-                *Colour::ALL.choose(rng).expect("colours")
-            };
-            (
-                format!("How many {} objects are there?", colour.name()),
-                scene.count_colour(colour),
-            )
-        }
-    };
+    let mut candidates: Vec<(String, usize)> = Vec::with_capacity(16);
+    candidates.push((
+        "How many objects are there?".to_string(),
+        scene.objects.len(),
+    ));
+    for shape in Shape::ALL {
+        candidates.push((
+            format!("How many {} are there?", shape.plural()),
+            scene.count_shape(shape),
+        ));
+    }
+    for colour in Colour::ALL {
+        candidates.push((
+            format!("How many {} objects are there?", colour.name()),
+            scene.count_colour(colour),
+        ));
+    }
+    let mut values: Vec<usize> = candidates.iter().map(|(_, n)| *n).collect();
+    values.sort_unstable();
+    values.dedup();
+    let target = *values.choose(rng).expect("at least one candidate");
+    let matching: Vec<&(String, usize)> = candidates.iter().filter(|(_, n)| *n == target).collect();
+    let (question, n) = (*matching.choose(rng).expect("target comes from a candidate")).clone();
     let mut wrong = vec![(n + 1).to_string()];
     if n > 0 {
         wrong.push((n - 1).to_string());
