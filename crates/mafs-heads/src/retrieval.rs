@@ -66,11 +66,7 @@ impl ItcHeadConfig {
             caption_proj: LinearConfig::new(self.d_caption, self.d_embed)
                 .with_bias(false)
                 .init(device),
-            log_logit_scale: Param::from_tensor(Tensor::full(
-                [1],
-                self.init_log_logit_scale,
-                device,
-            )),
+            logit_scale: Param::from_tensor(Tensor::full([1], self.init_log_logit_scale, device)),
             learn_logit_scale: self.learn_logit_scale,
         }
     }
@@ -83,8 +79,10 @@ pub struct ItcHead {
     pub item_proj: Linear,
     /// Caption projection (`text_proj`, CLIP's `text_projection`), no bias.
     pub caption_proj: Linear,
-    /// Log logit scale `[1]` (CLIP's `logit_scale`).
-    pub log_logit_scale: Param<Tensor<1>>,
+    /// The log of the logit scale, `[1]`, named as open_clip's `logit_scale` (which also
+    /// stores the log; open_clip's is a 0-d tensor). The forward pass clamps it to
+    /// `[0, ln 100]`, so outside that range it gets no gradient.
+    pub logit_scale: Param<Tensor<1>>,
     /// Whether the scale is trained.
     pub learn_logit_scale: bool,
 }
@@ -109,7 +107,7 @@ pub struct ItcTarget {
 impl ItcHead {
     /// The log logit scale, detached when it is not learned.
     pub fn log_scale(&self) -> Tensor<1> {
-        let s = self.log_logit_scale.val();
+        let s = self.logit_scale.val();
         if self.learn_logit_scale {
             s
         } else {
