@@ -25,8 +25,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 
 use crate::loss::{
-    INIT_LOG_LOGIT_SCALE, InfoNceOutput, contrastive_logits, cross_entropy, info_nce,
-    info_nce_multi_positive, info_nce_present, l2_normalize,
+    INIT_LOG_LOGIT_SCALE, InfoNceOutput, MAX_LOG_LOGIT_SCALE, contrastive_logits, cross_entropy,
+    info_nce, info_nce_multi_positive, info_nce_present, l2_normalize,
 };
 use crate::unimodal::UnimodalLoss;
 
@@ -105,6 +105,21 @@ pub struct ItcTarget {
 }
 
 impl ItcHead {
+    /// Clamps the logit-scale parameter into `[0, ln 100]`, as open_clip does after every
+    /// optimizer step (`unwrap_model(model).logit_scale.clamp_(0, math.log(100))`), so that a
+    /// scale pushed past the bound comes back within reach of the gradient (the forward clamp
+    /// alone would leave it stuck where the gradient is zero). Keeps the parameter's id and
+    /// whether it requires a gradient.
+    pub fn clamp_logit_scale(mut self) -> Self {
+        self.logit_scale = self.logit_scale.map(|t| {
+            let require_grad = t.is_require_grad();
+            t.clamp(0.0, MAX_LOG_LOGIT_SCALE)
+                .detach()
+                .set_require_grad(require_grad)
+        });
+        self
+    }
+
     /// The log logit scale, detached when it is not learned.
     pub fn log_scale(&self) -> Tensor<1> {
         let s = self.logit_scale.val();
@@ -576,6 +591,33 @@ mod tests {
             .total
             .into_scalar();
         assert_eq!(none, 0.0);
+    }
+
+    #[test]
+    fn clamp_logit_scale_brings_the_parameter_back_and_keeps_it_trainable() {
+        let d = Device::flex().autodiff();
+        d.seed(2);
+        let head = ItcHeadConfig::new(4, 4)
+            .with_d_embed(4)
+            .with_init_log_logit_scale(7.0)
+            .init(&d);
+        let id = head.logit_scale.id;
+        let head = head.clamp_logit_scale();
+        assert_eq!(head.logit_scale.id, id);
+        let s: f32 = head.logit_scale.val().into_scalar();
+        assert!((s as f64 - MAX_LOG_LOGIT_SCALE).abs() < 1e-6);
+        // Inside the range again, so the loss has a gradient for it.
+        let fused = Fused::pooled(Tensor::<2>::random(
+            [3, 4],
+            Distribution::Normal(0.0, 1.0),
+            &d,
+        ));
+        let target = ItcTarget {
+            captions: Tensor::<2>::random([3, 4], Distribution::Normal(0.0, 1.0), &d),
+            item_ids: None,
+        };
+        let grads = head.loss(&fused, &target).backward();
+        assert!(head.logit_scale.val().grad(&grads).is_some());
     }
 
     #[test]
