@@ -176,7 +176,11 @@ pub(crate) fn attend(
     let [b, _, n_q, _] = q.dims();
     let n_k = k.dims()[2];
     let device = q.device();
-    let plain = dropout_active(dropout, &device) || matches!(request, WeightsRequest::Full);
+    // On an autodiff device burn's fused op falls back to a decomposition with more
+    // differentiated ops than ours, so the plain path is the fast one there.
+    let plain = device.is_autodiff()
+        || dropout_active(dropout, &device)
+        || matches!(request, WeightsRequest::Full);
     if plain {
         let mask = sdpa::key_mask(padding, causal, b, n_q, n_k, &device);
         let weights = sdpa::attention_weights(q, k, mask);
@@ -184,12 +188,14 @@ pub(crate) fn attend(
             WeightsRequest::None => None,
             WeightsRequest::Full => Some(weights.clone().mean_dim(1).reshape([b, n_q, n_k])),
             WeightsRequest::Rows(rows) => {
-                let index = rows.reshape([b, 1, 1, 1]).expand([b, 1, 1, n_k]);
+                // pick the rows first, then average the few of them over heads
+                let h = weights.dims()[1];
+                let index = rows.reshape([b, 1, 1, 1]).expand([b, h, 1, n_k]);
                 Some(
                     weights
                         .clone()
-                        .mean_dim(1)
                         .gather(2, index)
+                        .mean_dim(1)
                         .reshape([b, 1, n_k]),
                 )
             }
@@ -366,6 +372,35 @@ mod tests {
                 .expect("row weights")
                 .to_data()
                 .assert_approx_eq::<f32>(&picked.to_data(), tol);
+        }
+    }
+
+    #[test]
+    fn training_path_equals_the_fused_inference_path() {
+        let (_rng, device) = crate::test_util::seeded_autodiff(3);
+        let attn = layer(&device);
+        let x = random(&device);
+        for causal in [false, true] {
+            // autodiff device: the plain path
+            let train = attn.forward(
+                SelfAttentionInput::new(x.clone())
+                    .padding(Some(padding(&device)))
+                    .causal(causal),
+            );
+            // inner device: burn's fused op
+            let valid = attn.valid();
+            let x_inner = x.clone().inner();
+            let pad = padding(&x_inner.device());
+            let infer = valid.forward(
+                SelfAttentionInput::new(x_inner)
+                    .padding(Some(pad))
+                    .causal(causal),
+            );
+            train
+                .output
+                .inner()
+                .to_data()
+                .assert_approx_eq::<f32>(&infer.output.to_data(), Tolerance::absolute(1e-5));
         }
     }
 

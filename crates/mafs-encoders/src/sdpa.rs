@@ -52,12 +52,22 @@ pub(crate) fn causal_mask(
     Tensor::<2, Bool>::tril_mask([n_q, n_k], offset, device).reshape([1, 1, n_q, n_k])
 }
 
-/// NaN-safe softmax over the last axis of masked scores: rows with every entry masked
-/// (`-inf`) give zeros, as `burn_backend::ops::attention::attention_fallback` does.
-pub(crate) fn safe_softmax(scores: Tensor<4>) -> Tensor<4> {
-    let max = scores.clone().max_dim(3).clamp_min(f32::MIN).detach();
+/// Softmax over the last axis of scores, NaN-safe when `masked` (rows with every entry
+/// `-inf` give zeros, as `burn_backend::ops::attention::attention_fallback` does).
+///
+/// The row max is detached: softmax does not depend on the shift, so its gradient is exact
+/// without a backward through `max_dim`. Without a mask no entry is `-inf` and the clamps are
+/// skipped. On an autodiff device this is fewer differentiated ops than burn's fallback.
+pub(crate) fn safe_softmax(scores: Tensor<4>, masked: bool) -> Tensor<4> {
+    let max = scores.clone().max_dim(3).detach();
+    let max = if masked { max.clamp_min(f32::MIN) } else { max };
     let num = (scores - max).exp();
-    let sum = num.clone().sum_dim(3).clamp_min(f32::MIN_POSITIVE);
+    let sum = num.clone().sum_dim(3);
+    let sum = if masked {
+        sum.clamp_min(f32::MIN_POSITIVE)
+    } else {
+        sum
+    };
     num / sum
 }
 
@@ -69,14 +79,17 @@ pub(crate) fn attention_weights(
 ) -> Tensor<4> {
     let [b, h, n_q, d_head] = q.dims();
     let n_k = k.dims()[2];
+    // scale the queries, not the (larger, n_k > d_head) scores
     let scores = q
-        .matmul(k.swap_dims(2, 3))
-        .mul_scalar(1.0 / (d_head as f64).sqrt());
-    let scores = match mask {
-        Some(m) => scores.mask_fill(m.expand([b, h, n_q, n_k]), f32::NEG_INFINITY),
-        None => scores,
-    };
-    safe_softmax(scores)
+        .mul_scalar(1.0 / (d_head as f64).sqrt())
+        .matmul(k.swap_dims(2, 3));
+    match mask {
+        Some(m) => safe_softmax(
+            scores.mask_fill(m.expand([b, h, n_q, n_k]), f32::NEG_INFINITY),
+            true,
+        ),
+        None => safe_softmax(scores, false),
+    }
 }
 
 /// Fused scaled dot-product attention (no weights returned).

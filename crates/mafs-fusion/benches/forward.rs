@@ -6,7 +6,8 @@
 //! ```
 //!
 //! `tiny`: ViT width 128, 4 layers, 64x64 images, patch 8 (65 tokens); text width 128,
-//! 4 layers, 16 tokens; query fusion 2 layers, 8 queries, 4 heads, d = 128.
+//! 4 layers, 16 tokens; query fusion 2 layers, 8 queries, 4 heads, d = 128. The last group
+//! times forward + backward on the autodiff device (no optimiser step).
 
 use burn::tensor::{Bool, Device, Distribution, Int, Tensor, TensorData};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -89,6 +90,29 @@ fn bench(c: &mut Criterion) {
     let enc = [vit.encode(&img), text.encode(&cap)];
     group.bench_function("query_fusion_only", |bch| {
         bch.iter(|| query.fuse(&enc, &weights).pooled.into_data())
+    });
+    group.finish();
+
+    // forward + backward (no optimiser step) on the autodiff device, dropout 0
+    let ad = Device::flex().autodiff();
+    ad.seed(0);
+    let vit = preset.image_encoder(&ad);
+    let text = preset.text_encoder("caption", &ad);
+    let query = QueryFusionConfig::new(vec![d, d], d)
+        .with_n_queries(8)
+        .with_layers(2)
+        .with_heads(4)
+        .init(&ad);
+    let (img, cap) = inputs(&ad, &preset);
+    let weights = uniform(&[&img, &cap]);
+    let mut group = c.benchmark_group("tiny_b64_autodiff");
+    group.sample_size(10);
+    group.bench_function("encoders+query_fusion forward+backward", |bch| {
+        bch.iter(|| {
+            let enc = [vit.encode(&img), text.encode(&cap)];
+            let loss = query.fuse(&enc, &weights).pooled.powf_scalar(2.0).mean();
+            loss.backward()
+        })
     });
     group.finish();
 }
