@@ -16,6 +16,8 @@ Usage (from the repository root):
     pip install pycocoevalcap==1.2          # Java must be on PATH for the tokenizer
     python scripts/metrics_reference.py     # writes datasets/fixtures/metrics/*_reference.json
     python scripts/metrics_reference.py --make-fixtures   # first (re)writes the inputs
+    python scripts/metrics_reference.py --differential 20000   # Rust vs Java tokenizer on
+                                            # 20000 random caption-like sentences (seeded)
 """
 
 import argparse
@@ -397,6 +399,9 @@ def caption_reference():
     inputs = [a["caption"] for a in coco.dataset["annotations"]]
     inputs += [r["caption"] for r in json.load(open(FIX / "captions_results.json"))]
     inputs += PTB_EXTRA
+    # And the first random sentences of the differential test (same seed).
+    rng = random.Random(12345)
+    inputs += [random_sentence(rng) for _ in range(1000)]
     cases = {k: [{"caption": c}] for k, c in enumerate(inputs)}
     toks = PTBTokenizer().tokenize(cases)
     write(FIX / "ptb_tokenizer_reference.json", {
@@ -622,6 +627,97 @@ def vqa_reference():
     })
 
 
+# ---------------------------------------------------------------------------------------
+# Differential test of the Rust tokenizer against the Java one
+# ---------------------------------------------------------------------------------------
+
+DIFF_WORDS = (
+    "a an the man woman dog cat two three people person group of on in at with near next to "
+    "sitting standing riding holding white black red blue green large small young old street "
+    "table field grass water beach snow kitchen bathroom bus train plate pizza kite horse sign "
+    "is are was has its their his her and or while some many very top front side"
+).split()
+DIFF_TRICKY = [
+    "isn't", "don't", "can't", "won't", "it's", "man's", "dogs'", "they're", "we've", "I'm",
+    "he'd", "you'll", "cannot", "gonna", "wanna", "gotta", "'tis", "'twas", "y'all", "o'clock",
+    "O'Neil", "rock'n'roll", "'em", "'90s", "Mr.", "Mrs.", "Dr.", "St.", "U.S.", "U.S.A.",
+    "e.g.", "i.e.", "a.m.", "p.m.", "etc.", "vs.", "Jr.", "Inc.", "No.", "Ave.", "Ltd.", "Co.",
+    "Jan.", "Ill.", "Wash.", "Mass.", "A.", "I.", "x.", "3.5", "1,000", "10:30", "50%", "$5",
+    "$3.50", "#1", "#tag", "@user", "1/2", "3/4", "12/25/2014", "5-6", "3-year-old",
+    "well-known", "t-shirt", "x-ray", "e-mail", "co-op", "mid-1990s", "50-50", "2x4", "3D",
+    "4k", "1990s", "24/7", "a/b", "and/or", "AT&T", "&", "*", "+", "=", "--", "-", "...", "..",
+    "....", "!", "?", "!?", "!!", ";", ":", ",", "(", ")", "[", "]", "{", "}", "\"", "'", "`",
+    "``", "''", "\u201c", "\u201d", "\u2018", "\u2019", "\u2013", "\u2014", "\u2026", "\u00bd",
+    "\u00e9t\u00e9", "caf\u00e9", "na\u00efve", "\u00a3", "\u20ac", "www.example.com",
+    "http://a.org/x", "Yahoo!", "dog.The", "dog.3", "A.B.C", "iPhone", "McDonald's", "TV",
+    "ok", "OK", "No", "The", "He", "It", "This", "One", "You",
+    ":)", ":-(", ";)", "=D", ":P", ":]", "^_^", "-_-", "<3", "<", ">", "<<", ">>", "&lt;",
+    "&amp;", "&quot;", "c++", "C#", "IMG_1234.JPG", "photo.jpg", "3d.x", "1.c", "12ab.cd",
+    "No. 5", "Fig. 3", "INC.A", "Inc.the", "#tag1594", "#a.b", "x. The", "A. A", "p. He",
+    "\u00fcber", "stra\u00dfe", "\u03b1\u03b2\u03b3", "\u65e5\u672c", "\U0001F600", "\u00b0C",
+    "\u00d7", "\u2022", "\u00a9", "\u2122", "~", "^", "|", "%", "$", "#", "@", "_", "__",
+    "don\u2019t", "it\u2019s", "\u2018quoted\u2019", "\u201cquoted\u201d", "20%-off", "+1",
+    "-5", "1.5x", "3rd", "21st", "1/3", "22.5\u00b0", "A+", "B-", "I/O", "N/A", "w/",
+    "(left)", "(2)", "[sic]", "{x}", "e.g.,", "etc.)", "Mr.Smith", "U.S.-made", "co-ed",
+    "anti-war", "pro-life", "Pa.m", "pA.m", "http://a.org/x]", "http://a.org/x}", "a@b.com", "<a@b.com>", "<3,@user", "x@y",  "Sr.A", "Dept.A", "B-I.", "x-1.5", "3.5-inch", "dog\u00b4s", "can\u00b4t", "x`s", "-LRB-", "--LRB--", "''quote''", "``quote''", "'s", "n't",
+]
+
+
+def random_sentence(rng):
+    n = rng.randint(1, 16)
+    toks = []
+    for _ in range(n):
+        r = rng.random()
+        if r < 0.55:
+            w = rng.choice(DIFF_WORDS)
+        elif r < 0.9:
+            w = rng.choice(DIFF_TRICKY)
+        else:
+            w = str(rng.randint(0, 2000))
+        if rng.random() < 0.15:
+            w = w.capitalize()
+        elif rng.random() < 0.05:
+            w = w.upper()
+        if rng.random() < 0.06:
+            w += rng.choice(".,;:!?)]'\"")
+        if rng.random() < 0.04:
+            w = rng.choice("(['\"`") + w
+        toks.append(w)
+    out = ""
+    for i, w in enumerate(toks):
+        if i:
+            # Mostly one space; sometimes none (glued punctuation) or several.
+            r = rng.random()
+            out += "" if r < 0.12 else ("  " if r < 0.15 else " ")
+        out += w
+    if rng.random() < 0.5:
+        out += rng.choice([".", ".", "!", "?", " .", "...", ""])
+    return out
+
+
+def differential(n):
+    import subprocess
+    from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
+
+    rng = random.Random(12345)
+    sentences = [random_sentence(rng) for _ in range(n)]
+    java = PTBTokenizer().tokenize({k: [{"caption": s}] for k, s in enumerate(sentences)})
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run(
+        ["cargo", "run", "-q", "-p", "mafs-eval", "--example", "ptb_tokenize"],
+        input="\n".join(sentences) + "\n", capture_output=True, text=True, cwd=root,
+        check=True)
+    rust = proc.stdout.split("\n")
+    bad = [k for k in range(n) if java[k][0] != rust[k]]
+    for k in bad[:40]:
+        nxt = sentences[k + 1] if k + 1 < n else None
+        print(f"{sentences[k]!r}  (next line: {nxt!r})\n"
+              f"   java: {java[k][0]!r}\n   rust: {rust[k]!r}")
+    print(f"{n - len(bad)} of {n} random sentences tokenised identically "
+          f"({100 * (n - len(bad)) / n:.2f}%)")
+    return not bad
+
+
 def write(path, obj):
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
@@ -634,7 +730,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--make-fixtures", action="store_true",
                     help="(re)write the fixture inputs before the reference values")
+    ap.add_argument("--differential", type=int, metavar="N",
+                    help="only compare the Rust and Java tokenizers on N random sentences")
     args = ap.parse_args()
+    if args.differential:
+        sys.exit(0 if differential(args.differential) else 1)
     if args.make_fixtures:
         make_caption_fixtures()
         make_vqa_fixtures()

@@ -55,30 +55,53 @@ fn corpus_and_per_image_scores_match_pycocoevalcap() {
 
 #[test]
 fn tokenised_captions_match_pycocoevalcap() {
+    // COCOEvalCap tokenises results and references as two files, in image order.
     let reference = common::json("captions_reference.json");
     let tok = mafs_eval::metrics::PtbTokenizer::new();
     let ann = common::json("captions_annotations.json");
     let res = common::json("captions_results.json");
     let tokenized = reference["tokenized"].as_object().unwrap();
-    for r in res.as_array().unwrap() {
-        let id = r["image_id"].to_string();
-        let want = tokenized[&id]["candidate"].as_str().unwrap();
-        assert_eq!(tok.tokenize_caption(r["caption"].as_str().unwrap()), want);
-    }
-    for (id, t) in tokenized {
-        let refs: Vec<String> = ann["annotations"]
-            .as_array()
+    let order: Vec<String> = ann["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|im| im["id"].to_string())
+        .collect();
+    let cand_of = |id: &str| {
+        res.as_array()
             .unwrap()
             .iter()
-            .filter(|a| a["image_id"].to_string().as_str() == id.as_str())
-            .map(|a| tok.tokenize_caption(a["caption"].as_str().unwrap()))
-            .collect();
-        let want: Vec<&str> = t["references"]
-            .as_array()
+            .find(|r| r["image_id"].to_string().as_str() == id)
+            .map(|r| r["caption"].as_str().unwrap())
             .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap())
-            .collect();
-        assert_eq!(refs, want, "image {id}");
+    };
+    let cands: Vec<&str> = order.iter().map(|id| cand_of(id)).collect();
+    for (id, got) in order.iter().zip(tok.tokenize_lines(&cands)) {
+        assert_eq!(
+            got,
+            tokenized[id]["candidate"].as_str().unwrap(),
+            "image {id}"
+        );
     }
+    let mut refs: Vec<&str> = Vec::new();
+    let mut owner: Vec<&str> = Vec::new();
+    for id in &order {
+        for a in ann["annotations"].as_array().unwrap() {
+            if a["image_id"].to_string().as_str() == id.as_str() {
+                refs.push(a["caption"].as_str().unwrap());
+                owner.push(id);
+            }
+        }
+    }
+    let got = tok.tokenize_lines(&refs);
+    let mut k = 0;
+    for id in &order {
+        let want = tokenized[id]["references"].as_array().unwrap();
+        for w in want {
+            assert_eq!(got[k], w.as_str().unwrap(), "image {id}, reference {k}");
+            assert_eq!(owner[k], id.as_str());
+            k += 1;
+        }
+    }
+    assert_eq!(k, refs.len());
 }

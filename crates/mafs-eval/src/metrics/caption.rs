@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::bleu::bleu;
 use super::cider::cider_d;
 use super::error::{MetricsError, Result};
-use super::id::{Id, read_json};
+use super::id::{Id, read_json, records};
 use super::ptb_tokenizer::PtbTokenizer;
 use super::rouge::rouge_l;
 use super::vqa::first_ids;
@@ -100,13 +100,14 @@ impl CaptionScorer {
     }
 
     fn score_raw(&self, ids: &[Id], cands: &[&str], refs: &[Vec<&str>]) -> Result<CaptionMetrics> {
-        // PTBTokenizer: c['caption'].replace('\n', ' ') then tokenise, lower-case, drop
-        // punctuation tokens.
-        let tok = |s: &str| self.tokenizer.tokenize_caption(s);
-        let cands: Vec<String> = cands.iter().map(|c| tok(c)).collect();
+        // COCOEvalCap tokenises the references and the results as two files, one caption
+        // a line, in evaluation order (`tokenizer.tokenize(gts)`, `tokenizer.tokenize(res)`).
+        let cands = self.tokenizer.tokenize_lines(cands);
+        let flat: Vec<&str> = refs.iter().flatten().copied().collect();
+        let mut flat_tok = self.tokenizer.tokenize_lines(&flat).into_iter();
         let refs: Vec<Vec<String>> = refs
             .iter()
-            .map(|r| r.iter().map(|c| tok(c)).collect())
+            .map(|r| flat_tok.by_ref().take(r.len()).collect())
             .collect();
         let b = bleu(&cands, &refs)?;
         let c = cider_d(&cands, &refs)?;
@@ -284,8 +285,21 @@ pub fn evaluate_caption_files(
     annotations: &Path,
     image_set: ImageSet,
 ) -> Result<CaptionMetrics> {
-    let ann: CocoCaptionAnnotations = read_json(annotations, "COCO caption annotation")?;
-    let res: Vec<CocoCaption> = read_json(results, "COCO caption results")?;
+    let ann_json = read_json(annotations, "COCO caption annotation")?;
+    let images = match ann_json.get("images") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(_) => Some(records(annotations, &ann_json, Some("images"), "images")?),
+    };
+    let ann = CocoCaptionAnnotations {
+        annotations: records(annotations, &ann_json, Some("annotations"), "annotations")?,
+        images,
+    };
+    let res: Vec<CocoCaption> = records(
+        results,
+        &read_json(results, "COCO caption results")?,
+        None,
+        "results",
+    )?;
     evaluate_captions(
         &CaptionScorer::new(),
         &ann,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum MetricsError {
     /// A file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         /// The file.
         path: PathBuf,
@@ -15,7 +15,7 @@ pub enum MetricsError {
         source: std::io::Error,
     },
     /// A file is not valid JSON, or not of the expected layout.
-    #[error("{path} is not a valid {format} file: {source}")]
+    #[error("{path} is not a valid {format} file")]
     Json {
         /// The file.
         path: PathBuf,

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::error::{MetricsError, Result};
 
@@ -35,7 +36,7 @@ impl From<i64> for Id {
 }
 
 /// Reads and parses a JSON file, naming the file and the expected format on failure.
-pub(crate) fn read_json<T: DeserializeOwned>(path: &Path, format: &'static str) -> Result<T> {
+pub(crate) fn read_json(path: &Path, format: &'static str) -> Result<Value> {
     let bytes = std::fs::read(path).map_err(|source| MetricsError::Io {
         path: path.to_path_buf(),
         source,
@@ -45,4 +46,37 @@ pub(crate) fn read_json<T: DeserializeOwned>(path: &Path, format: &'static str) 
         format,
         source,
     })
+}
+
+/// The records of an array in a parsed file: the top-level array (`field` `None`) or the
+/// array under `field`. A bad record is reported by its index (`results[3]`).
+pub(crate) fn records<T: DeserializeOwned>(
+    path: &Path,
+    value: &Value,
+    field: Option<&str>,
+    name: &str,
+) -> Result<Vec<T>> {
+    let arr = match field {
+        None => value.as_array(),
+        Some(f) => value.get(f).and_then(Value::as_array),
+    };
+    let what = field.unwrap_or(name);
+    let arr = arr.ok_or_else(|| MetricsError::Record {
+        path: path.to_path_buf(),
+        record: what.to_string(),
+        message: match field {
+            None => "expected a JSON array of records".into(),
+            Some(f) => format!("expected an object with an array \"{f}\""),
+        },
+    })?;
+    arr.iter()
+        .enumerate()
+        .map(|(i, v)| {
+            T::deserialize(v).map_err(|e| MetricsError::Record {
+                path: path.to_path_buf(),
+                record: format!("{what}[{i}]"),
+                message: e.to_string(),
+            })
+        })
+        .collect()
 }

@@ -31,7 +31,11 @@ pub const PUNCTUATIONS: [&str; 17] = [
 /// Macros of `PTBLexer.flex`, in JFlex syntax (`{NAME}` refers to another macro, `\uXXXX`
 /// is a UTF-16 code unit, `[:letter:]`/`[:digit:]` are Java's letter/digit classes).
 const MACROS: &[(&str, &str)] = &[
-    ("SGML", r"<\/?[A-Za-z!?][^>\r\n]*>"),
+    // SGML1 of later PTBLexer.flex versions: "<side blue, >" is not a tag in 3.4.1.
+    (
+        "SGML",
+        r#"<([!?][A-Za-z\-][^>\r\n]*|[A-Za-z][A-Za-z0-9_:.\-]*([ ]+([A-Za-z][A-Za-z0-9_:.\-]*|[A-Za-z][A-Za-z0-9_:.\-]*[ ]*=[ ]*('[^']*'|"[^"]*"|[A-Za-z][A-Za-z0-9_:.\-]*)))*[ ]*\/?|\/[A-Za-z][A-Za-z0-9_:.\-]*)[ ]*>"#,
+    ),
     (
         "SPMDASH",
         r"&(MD|mdash|ndash);|[\u0096\u0097\u2013\u2014\u2015]",
@@ -84,10 +88,10 @@ const MACROS: &[(&str, &str)] = &[
         r"[A-Za-z0-9]+(-[A-Za-z]+){0,2}(\\?\/[A-Za-z0-9]+(-[A-Za-z]+){0,2}){1,2}",
     ),
     ("APOS", r"['\u0092\u2019]|&apos;"),
-    ("APOSETCETERA", r"{APOS}|[\u0091\u2018\u201B]"),
+    ("APOSETCETERA", r"{APOS}|[`\u0091\u2018\u201B]"),
     (
         "HTHING",
-        r"[A-Za-z0-9][A-Za-z0-9.,\u00AD]*(-([A-Za-z0-9\u00AD]+|{ACRO}\.))+",
+        r"[A-Za-z0-9][A-Za-z0-9.,\u00AD]*(-([A-Za-z0-9\u00AD]+|{ACRO2}\.))+",
     ),
     ("REDAUX", r"{APOS}([msdMSD]|re|ve|ll)"),
     ("SWORD", r"[A-Za-z\u00AD]*[A-MO-Za-mo-z](\u00AD)*"),
@@ -99,18 +103,19 @@ const MACROS: &[(&str, &str)] = &[
     ("APOWORD2", r"y{APOS}"),
     (
         "FULLURL",
-        r#"https?:\/\/[^ \t\n\f\r"<>|()]+[^ \t\n\f\r"<>|.!?(){},-]"#,
+        r#"https?:\/\/[^ \t\n\f\r"<>|(){}]+[^ \t\n\f\r"<>|.!?(){},-]"#,
     ),
     (
         "LIKELYURL",
-        r#"((www\.([^ \t\n\f\r"<>|.!?(){},]+\.)+[a-zA-Z]{2,4})|(([^ \t\n\f\r"`'<>|.!?(){},\-_$]+\.)+(com|net|org|edu)))(\/[^ \t\n\f\r"<>|()]+[^ \t\n\f\r"<>|.!?(){},-])?"#,
+        r#"((www\.([^ \t\n\f\r"<>|.!?(){},]+\.)+[a-zA-Z]{2,4})|(([^ \t\n\f\r"`'<>|.!?(){},-_$]+\.)+(com|net|org|edu)))(\/[^ \t\n\f\r"<>|()]+[^ \t\n\f\r"<>|.!?(){},-])?"#,
     ),
     (
         "EMAIL",
-        r#"[a-zA-Z0-9][^ \t\n\f\r"<>|()\u00A0]*@([^ \t\n\f\r"<>|().\u00A0]+\.)*([^ \t\n\f\r"<>|().\u00A0]+)"#,
+        r#"(&lt;|<)?[a-zA-Z0-9][^ \t\n\f\r"<>|(){}\u00A0]*@([^ \t\n\f\r"<>|(){}.\u00A0]+\.)*([^ \t\n\f\r"<>|(){}.\u00A0]+)(&gt;|>)?"#,
     ),
     ("TWITTER_NAME", r"@[a-zA-Z_][a-zA-Z_0-9]*"),
-    ("TWITTER_CATEGORY", r"#{WORD}"),
+    // 3.4.1: "#tag1594" is "#tag" "1594" and "#tag.foo" is "#tag" "." "foo".
+    ("TWITTER_CATEGORY", r"#{LETTER}+"),
     ("TWITTER", r"{TWITTER_NAME}|{TWITTER_CATEGORY}"),
     (
         "ABMONTH",
@@ -119,7 +124,7 @@ const MACROS: &[(&str, &str)] = &[
     ("ABDAYS", r"Mon|Tue|Tues|Wed|Thu|Thurs|Fri"),
     (
         "ABSTATE",
-        r"Ala|Ariz|[A]rk|Calif|Colo|Conn|Dak|Del|Fla|Ga|[I]ll|Ind|Kans?|Ky|La|[M]ass|Md|Mich|Minn|[M]iss|Mo|Mont|Neb|Nev|Okla|[O]re|Pa|Penn|Tenn|Tex|Va|Vt|[W]ash|Wisc?|Wyo",
+        r"Ala|Ariz|[A]z|[A]rk|Calif|Colo|Conn|Ct|Dak|[D]el|Fla|Ga|[I]ll|Ind|Kans?|Ky|[L]a|[M]ass|Md|Mich|Minn|[M]iss|Mo|Mont|Neb|Nev|Okla|[O]re|[P]a|Penn|Tenn|[T]ex|Va|Vt|[W]ash|Wisc?|Wyo",
     ),
     (
         "ACRO",
@@ -131,28 +136,30 @@ const MACROS: &[(&str, &str)] = &[
     ),
     (
         "ABTITLE",
-        r"Mr|Mrs|Ms|[M]iss|Drs?|Profs?|Sens?|Reps?|Attys?|Lt|Col|Gen|Messrs|Govs?|Adm|Rev|Maj|Sgt|Cpl|Pvt|Mt|Capt|Ste?|Ave|Pres|Lieut|Hon|Brig|Co?mdr|Pfc|Spc|Supts?|Det",
+        r"Mr|Mrs|Ms|[M]iss|Drs?|Profs?|Sens?|Reps?|Attys?|Lt|Col|Gen|Messrs|Govs?|Adm|Rev|Maj|Sgt|Cpl|Pvt|Capt|Ste?|Ave|Pres|Lieut|Hon|Brig|Co?mdr|Pfc|Spc|Supts?|Det|Mt|Ft|Adj|Adv|Asst|Assoc|Ens|Insp|Mlle|Mme|Msgr|Sfc",
     ),
     ("ABPTIT", r"Jr|Sr|Bros|(Ed|Ph)\.D|Blvd|Rd|Esq"),
     (
         "ABCOMP",
-        r"Inc|Cos?|Corp|Pp?tys?|Ltd|Plc|Bancorp|Dept|Bhd|Assn|Univ|Intl|Sys",
+        r"Inc|Cos?|Corp|Pp?t[ye]s?|Ltd|Plc|Rt|Bancorp|Bhd|Assn|Univ|Intl|Sys",
     ),
-    ("ABCOMP2", r"Invt|Elec|Natl|M[ft]g"),
-    ("ABNUM", r"Nos?|Prop|Ph|tel|est|ext|sq|ft"),
+    ("ABCOMP2", r"Invt|Elec|Natl|M[ft]g|Dept"),
+    ("ABNUM", r"tel|est|ext|sq"),
     (
         "ABBREV1",
-        r"({ABMONTH}|{ABDAYS}|{ABSTATE}|{ABCOMP}|{ABNUM}|{ABPTIT}|etc|al|seq)\.",
+        r"({ABMONTH}|{ABDAYS}|{ABSTATE}|{ABCOMP}|{ABNUM}|{ABPTIT}|etc|al|seq|Bldg)\.",
     ),
     (
         "ABBREV4",
-        r"[A-Za-z]|{ABTITLE}|vs|Alex|Wm|Jos|Cie|a\.k\.a|cf|TREAS|{ACRO}|{ABCOMP2}",
+        r"{ABTITLE}|vs|[v]|Alex|Wm|Jos|Cie|a\.k\.a|cf|TREAS|Ph|{ACRO}|{ABCOMP2}",
     ),
     ("ABBREV2", r"{ABBREV4}\."),
     ("ACRONYM", r"({ACRO})\."),
+    // Abbreviations kept only before a number (3.4.1's list, found against the jar).
+    ("ABBREV3", r"(ca|figs?|prop|nos?|art|bldg|pp|op)\."),
     (
         "SENTSTART",
-        r"([A]bout|[A]ccording|[A]dditionally|[A]fter|[A]n|[A]|[A]s|[A]t|[B]ut|[E]arlier|[H]e|[H]er|[H]ere|[H]owever|[I]f|[I]n|[I]t|[L]ast|[M]any|[M]ore|[M]r\.|[M]s\.|[N]ow|[O]nce|[O]ne|[O]ther|[O]ur|[S]he|[S]ince|[S]o|[S]ome|[S]uch|[T]hat|[T]he|[T]hen|[T]here|[T]hese|[T]hey|[T]his|[W]e|[W]hen|[W]hile|[W]hat|[Y]et|[Y]ou)",
+        r"([A]bout|[A]ccording|[A]dditionally|[A]fter|[A]n|[A]|[A]s|[A]t|[B]ut|[E]arlier|[H]e|[H]er|[H]ere|[H]owever|[I]f|[I]n|[I]t|[L]ast|[M]any|[M]ore|[M]r\.|[M]s\.|[N]ow|[O]nce|[O]ne|[O]ther|[O]ur|[S]he|[S]ince|[S]o|[S]ome|[S]uch|[T]hat|[T]he|[T]heir|[T]hen|[T]here|[T]hese|[T]hey|[T]his|[W]e|[W]hen|[W]hile|[W]hat|[Y]et|[Y]ou)",
     ),
     (
         "PHONE",
@@ -182,6 +189,23 @@ const MACROS: &[(&str, &str)] = &[
         "MISCSYMBOL",
         r"[+%&~\^|\\\u00A6\u00A7\u00A8\u00A9\u00AC\u00AE\u00AF\u00B0-\u00B3\u00B4-\u00BA\u00D7\u00F7\u0387\u05BE\u05C0\u05C3\u05C6\u05F3\u05F4\u0600-\u0603\u0606-\u060A\u060C\u0614\u061B\u061E\u066A\u066D\u0703-\u070D\u07F6\u07F7\u07F8\u0964\u0965\u0E4F\u1FBD\u2016\u2017\u2020-\u2023\u2030-\u2038\u203B\u203E-\u2042\u2044\u207A-\u207F\u208A-\u208E\u2100-\u214F\u2190-\u21FF\u2200-\u2BFF\u3012\u30FB\uFF01-\uFF0F\uFF1A-\uFF20\uFF3B-\uFF40\uFF5B-\uFF65]",
     ),
+    // Found against the 3.4.1 jar: only these extensions, only "." as separator.
+    (
+        "FILENAME_EXT",
+        r"bat|bmp|c|class|cgi|cpp|dll|doc|docx|exe|gif|gz|h|htm|html|jar|java|jpeg|jpg|mov|mp3|pdf|php|pl|png|ppt|ps|py|sql|tar|txt|wav|x|xml|zip",
+    ),
+    (
+        "FILENAME",
+        r"[A-Za-z0-9]+(\.[A-Za-z0-9]+)*\.({FILENAME_EXT})",
+    ),
+    ("LESSTHAN", r"<|&lt;"),
+    ("GREATERTHAN", r">|&gt;"),
+    ("SMILEY", r"[<>]?[:;=][\-o\*']?[\(\)DPdpO\\{@\|\[\]]"),
+    (
+        "ASIANSMILEY",
+        r"[\^x=~<>]\.\[\^x=~<>]|[\-\^x=~<>']_[\-\^x=~<>']|\([\-\^x=~<>'][_.]?[\-\^x=~<>']\)|\([\^x=~<>']-[\^x=~<>'`]\)",
+    ),
+    ("PROG_LANGS", r"c[+][+]|(c|f)#"),
     ("ASSIMILATIONS3", r"cannot|'twas"),
     ("ASSIMILATIONS2", r"{APOS}tis|gonna|gotta|lemme|gimme|wanna"),
     ("SKIPSPACE", r"\u0000|{SPACES}|[\u200B\u200E-\u200F\uFEFF]"),
@@ -212,6 +236,10 @@ enum Action {
     Currency,
     /// PHONE: spaces to U+00A0, parentheses to -LRB-/-RRB-.
     Phone,
+    /// Smileys: parentheses to -LRB-/-RRB- (`normalizeParentheses`).
+    Parens,
+    /// SGML tags: spaces and newlines to U+00A0 (`normalizeSpace`).
+    Sgml,
     /// A sentence-final acronym: one letter returns the letter, longer keeps the period;
     /// both return the period again as the next token.
     Acronym,
@@ -250,9 +278,10 @@ const fn ctx(head: &'static str, tail: &'static str, action: Action) -> RuleSpec
 /// 3.4.1: no Americanize, no escaping of `/` and `*`, LaTeX quotes, PTB3 ellipsis and
 /// dashes, assimilations split).
 const RULES: &[RuleSpec] = &[
+    rule("{PROG_LANGS}", Action::Keep),
     rule("{ASSIMILATIONS3}", Action::Pushback(3)),
     rule("{ASSIMILATIONS2}", Action::Pushback(2)),
-    rule("{SGML}", Action::Keep),
+    rule("{SGML}", Action::Sgml),
     rule("{SPMDASH}", Action::Replace("--")),
     rule("{SPAMP}", Action::Amp),
     rule("{SPPUNC}", Action::Keep),
@@ -278,20 +307,28 @@ const RULES: &[RuleSpec] = &[
     rule("{DOLSIGN2}", Action::Currency),
     ctx(
         "{ACRONYM}",
-        "{SPACES}{SENTSTART}({SPACENL}|[?!])",
+        "{SPACENL}+{SENTSTART}{SPACENL}",
         Action::Acronym,
     ),
+    ctx("{ABBREV3}", "{SPACENL}?[:digit:]", Action::Keep),
     ctx("{ABBREV1}", "{SENTEND}", Action::Abbrev1),
+    // Any two characters: makes "INC.A" an ABBREV1 and a letter, not one WORD.
+    ctx("{ABBREV1}", "(?s:..)", Action::Keep),
     rule("{ABBREV1}", Action::Keep),
     rule("{ABBREV2}", Action::Keep),
     ctx("{ABBREV4}", "{SPACE}", Action::Keep),
     ctx("{ACRO}", "{SPACENL}", Action::Keep),
     ctx("{TBSPEC2}", "{SPACENL}", Action::Keep),
+    ctx("{FILENAME}", "({SPACENL}|[.?!,])", Action::Keep),
     ctx(r"{WORD}\.", "{INSENTP}", Action::SoftHyphens),
     rule("{PHONE}", Action::Phone),
     ctx("{DBLQUOT}", "[A-Za-z0-9$]", Action::Quotes(true)),
     rule("{DBLQUOT}", Action::Quotes(false)),
     rule(r"\u007F", Action::Skip),
+    rule("{LESSTHAN}", Action::Replace("<")),
+    rule("{GREATERTHAN}", Action::Replace(">")),
+    ctx("{SMILEY}", "[^A-Za-z0-9]", Action::Parens),
+    rule("{ASIANSMILEY}", Action::Parens),
     rule(r"\{", Action::Replace("-LCB-")),
     rule(r"\}", Action::Replace("-RCB-")),
     rule(r"\[", Action::Replace("-LSB-")),
@@ -537,14 +574,25 @@ impl PtbTokenizer {
     }
 
     /// PTB tokens of one line of text, as `PTBTokenizer` prints them (before
-    /// lower-casing and punctuation removal).
-    pub fn ptb_tokens(&self, text: &str) -> Vec<String> {
+    /// lower-casing and punctuation removal), for a file holding only this line.
+    pub fn ptb_tokens(&self, line: &str) -> Vec<String> {
+        self.ptb_tokens_in_context(line, "")
+    }
+
+    /// PTB tokens of `line` when the Java tokenizer reads it from a file where `following`
+    /// is what comes after it (starting with its newline; empty at the end of the file).
+    /// The scanner looks ahead across newlines (a one-letter acronym before "A"/"The"/...
+    /// starting the next line loses its period), so the tokens can depend on the next
+    /// lines; a few hundred bytes of `following` are enough.
+    pub fn ptb_tokens_in_context(&self, line: &str, following: &str) -> Vec<String> {
+        let mut hay = String::with_capacity(line.len() + following.len());
+        hay.push_str(line);
+        hay.push_str(following);
         let mut caches = self.take_caches();
-        // Each caption is a line of the file the Java tokenizer reads: a newline follows it.
-        let hay = format!("{text}\n");
         let mut tokens = Vec::new();
         let mut pos = 0;
-        while pos < hay.len() {
+        // No token spans a newline, so the line's tokens end where the line does.
+        while pos < line.len() {
             let rest = &hay[pos..];
             let mut best: Option<(usize, usize)> = None; // (rule, full length)
             let mut ci = 0;
@@ -574,8 +622,7 @@ impl PtbTokenizer {
                 }
                 _ => full_len,
             };
-            let text = &rest[..head_len];
-            let (token, consumed) = apply(r.action, text);
+            let (token, consumed) = apply(r.action, &rest[..head_len]);
             if let Some(t) = token {
                 tokens.push(t);
             }
@@ -585,20 +632,47 @@ impl PtbTokenizer {
         tokens
     }
 
-    /// A caption as pycocoevalcap's `PTBTokenizer.tokenize` leaves it: newlines replaced
-    /// by spaces, PTB-tokenised, lower-cased, punctuation tokens removed, joined by single
-    /// spaces.
+    /// A caption as pycocoevalcap's `PTBTokenizer.tokenize` leaves it when it is alone in
+    /// its file: see [`PtbTokenizer::tokenize_lines`].
     pub fn tokenize_caption(&self, caption: &str) -> String {
-        let line = caption.replace('\n', " ");
-        let tokens = self.ptb_tokens(&line);
-        let kept: Vec<String> = tokens
-            .into_iter()
-            .map(|t| t.to_lowercase())
-            .filter(|t| !PUNCTUATIONS.contains(&t.as_str()))
+        self.tokenize_lines(&[caption]).pop().unwrap_or_default()
+    }
+
+    /// Captions as pycocoevalcap's `PTBTokenizer.tokenize` leaves them: newlines replaced
+    /// by spaces, the captions written one per line to one file (in this order, which
+    /// matters through the look-ahead across lines), PTB-tokenised, lower-cased,
+    /// punctuation tokens removed, joined by single spaces.
+    pub fn tokenize_lines<S: AsRef<str>>(&self, captions: &[S]) -> Vec<String> {
+        let lines: Vec<String> = captions
+            .iter()
+            .map(|c| c.as_ref().replace('\n', " "))
             .collect();
-        kept.join(" ")
+        (0..lines.len())
+            .map(|i| {
+                // What the file holds after line i: "\n" + the next lines, enough of them.
+                let mut following = String::new();
+                for next in &lines[i + 1..] {
+                    if following.len() >= LOOKAHEAD {
+                        break;
+                    }
+                    following.push('\n');
+                    following.push_str(next);
+                }
+                let kept: Vec<String> = self
+                    .ptb_tokens_in_context(&lines[i], &following)
+                    .into_iter()
+                    .map(|t| t.to_lowercase())
+                    .filter(|t| !PUNCTUATIONS.contains(&t.as_str()))
+                    .collect();
+                kept.join(" ")
+            })
+            .collect()
     }
 }
+
+/// How much of the following lines the look-ahead needs (the longest trailing context
+/// that crosses a newline is blank lines, a sentence-start word and one character).
+const LOOKAHEAD: usize = 256;
 
 /// Where a trailing-context match `r1/r2` of `text` splits: the longest `r1` prefix whose
 /// remainder matches `r2`.
@@ -708,6 +782,8 @@ fn apply(action: Action, text: &str) -> (Option<String>, usize) {
                 .replace(')', "-RRB-");
             (Some(s), all)
         }
+        Action::Sgml => (Some(text.replace([' ', '\r', '\n'], "\u{A0}")), all),
+        Action::Parens => (Some(text.replace('(', "-LRB-").replace(')', "-RRB-")), all),
         Action::Acronym => {
             if text.chars().count() == 2 {
                 let l = char_prefix_len(text, 1);

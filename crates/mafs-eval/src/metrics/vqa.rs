@@ -16,7 +16,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::error::{MetricsError, Result};
-use super::id::Id;
+use super::id::{Id, read_json, records};
 use super::python_split;
 
 /// `self.punct` of `vqaEval.py` (master), in its order.
@@ -528,9 +528,24 @@ pub fn evaluate_vqa_files(
     questions: &Path,
     annotations: &Path,
 ) -> Result<VqaMetrics> {
-    let ann: VqaAnnotationFile = super::id::read_json(annotations, "VQA v2 annotation")?;
-    let ques: VqaQuestionFile = super::id::read_json(questions, "VQA v2 question")?;
-    let res: Vec<VqaResult> = super::id::read_json(results, "VQA results")?;
+    let ann_json = read_json(annotations, "VQA v2 annotation")?;
+    let ann = VqaAnnotationFile {
+        annotations: records(annotations, &ann_json, Some("annotations"), "annotations")?,
+    };
+    let q_json = read_json(questions, "VQA v2 question")?;
+    let ques = VqaQuestionFile {
+        task_type: q_json
+            .get("task_type")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string),
+        questions: records(questions, &q_json, Some("questions"), "questions")?,
+    };
+    let res: Vec<VqaResult> = records(
+        results,
+        &read_json(results, "VQA results")?,
+        None,
+        "results",
+    )?;
     evaluate_vqa(
         &ann,
         Some(&ques),
