@@ -134,6 +134,17 @@ fn main() {
     time("gelu_approximate [b,n,4d]", 40, || {
         sync(burn::tensor::activation::gelu_approximate(h4.clone()))
     });
+    let ca = mafs_encoders::CrossAttentionConfig::new(d, 4).init(&device);
+    let queries = Tensor::<3>::random([b, 8, d], Distribution::Normal(0.0, 1.0), &device);
+    let no_pad = Tensor::<2, burn::tensor::Int>::zeros([b, n], &device).equal_elem(1);
+    let kv = LinearConfig::new(d, 2 * d).init(&device);
+    time("kv_proj [b,65,d] -> 2d", 40, || sync(kv.forward(x.clone())));
+    time("cross-attn 8 queries -> 65 tokens", 40, || {
+        sync(ca.forward(queries.clone(), x.clone(), Some(&no_pad), false).output)
+    });
+    time("cross-attn, no padding mask", 40, || {
+        sync(ca.forward(queries.clone(), x.clone(), None, false).output)
+    });
     time("block", 40, || {
         sync(
             block
