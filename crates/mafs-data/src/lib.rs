@@ -7,7 +7,17 @@
 //!
 //! All instances share one type, [`Instance`], whatever their source, so every downstream
 //! stage (corruption, batching, evaluation) works the same on the built-in world and on real
-//! data. This crate does no modelling and depends on `mafs-core` only.
+//! data. This crate does no modelling and depends on `mafs-core` (and burn) only.
+//!
+//! - [`world`]: the built-in world ([`world::World`], [`world::WorldConfig`]);
+//! - [`karpathy`], [`vqa`], [`image_io`], [`export`]: real formats and the exporter;
+//! - [`error`], [`report`], [`check`]: typed bad-input errors, `skip_bad` reports, validation;
+//! - [`tokenizer`], [`answers`]: text tokenizers and the VQA answer vocabulary;
+//! - [`dataset`], [`batcher`]: burn datasets and the [`batcher::MultimodalBatcher`];
+//! - [`stats`]: sizes and answer balance;
+//! - [`corrupt`]: the corruption suite.
+//!
+//! See `docs/data.md` for the formats, the world's contents and the error catalogue.
 
 pub mod answers;
 pub mod batcher;

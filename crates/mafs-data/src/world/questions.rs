@@ -85,29 +85,40 @@ fn shape_draft(rng: &mut impl Rng, scene: &Scene) -> Option<Draft> {
 /// colour) is a candidate; the answer is drawn uniformly from the distinct answers the
 /// candidates have, then a candidate with that answer, so small counts do not dominate.
 fn count_draft(rng: &mut impl Rng, scene: &Scene) -> Draft {
-    let mut candidates: Vec<(String, usize)> = Vec::with_capacity(16);
-    candidates.push((
-        "How many objects are there?".to_string(),
-        scene.objects.len(),
-    ));
-    for shape in Shape::ALL {
-        candidates.push((
-            format!("How many {} are there?", shape.plural()),
-            scene.count_shape(shape),
-        ));
+    /// What a count question counts.
+    #[derive(Clone, Copy)]
+    enum Counted {
+        All,
+        Shape(Shape),
+        Colour(Colour),
     }
-    for colour in Colour::ALL {
-        candidates.push((
-            format!("How many {} objects are there?", colour.name()),
-            scene.count_colour(colour),
-        ));
-    }
+    let mut candidates: Vec<(Counted, usize)> = Vec::with_capacity(16);
+    candidates.push((Counted::All, scene.objects.len()));
+    candidates.extend(
+        Shape::ALL
+            .iter()
+            .map(|s| (Counted::Shape(*s), scene.count_shape(*s))),
+    );
+    candidates.extend(
+        Colour::ALL
+            .iter()
+            .map(|c| (Counted::Colour(*c), scene.count_colour(*c))),
+    );
     let mut values: Vec<usize> = candidates.iter().map(|(_, n)| *n).collect();
     values.sort_unstable();
     values.dedup();
     let target = *values.choose(rng).expect("at least one candidate");
-    let matching: Vec<&(String, usize)> = candidates.iter().filter(|(_, n)| *n == target).collect();
-    let (question, n) = (*matching.choose(rng).expect("target comes from a candidate")).clone();
+    let matching: Vec<Counted> = candidates
+        .iter()
+        .filter(|(_, n)| *n == target)
+        .map(|(c, _)| *c)
+        .collect();
+    let n = target;
+    let question = match *matching.choose(rng).expect("target comes from a candidate") {
+        Counted::All => "How many objects are there?".to_string(),
+        Counted::Shape(s) => format!("How many {} are there?", s.plural()),
+        Counted::Colour(c) => format!("How many {} objects are there?", c.name()),
+    };
     let mut wrong = vec![(n + 1).to_string()];
     if n > 0 {
         wrong.push((n - 1).to_string());
