@@ -22,6 +22,12 @@ enum Command {
     Corrupt(cmd::corrupt::CorruptArgs),
     /// Compute metrics on result files made elsewhere.
     Metrics(cmd::metrics::MetricsArgs),
+    /// Train one task with one fusion.
+    Train(Box<cmd::train::TrainArgs>),
+    /// Evaluate a saved run, clean or corrupted.
+    Eval(cmd::eval::EvalArgs),
+    /// Train and compare fusions side by side, clean and corrupted (the main job).
+    Compare(Box<cmd::compare::CompareArgs>),
 }
 
 fn main() -> std::process::ExitCode {
@@ -30,6 +36,9 @@ fn main() -> std::process::ExitCode {
         Command::Data(args) => cmd::data::run(args),
         Command::Corrupt(args) => cmd::corrupt::run(args),
         Command::Metrics(args) => cmd::metrics::run(args),
+        Command::Train(args) => cmd::train::run(*args),
+        Command::Eval(args) => cmd::eval::run(args),
+        Command::Compare(args) => cmd::compare::run(*args),
     };
     match result {
         Ok(code) => code,

@@ -49,6 +49,10 @@ pub struct TrainState {
     pub epoch_losses: Vec<f64>,
     /// Last finite training loss.
     pub last_loss: Option<f64>,
+    /// Running sums of the current epoch's loss terms and mean weights (so that a run resumed
+    /// mid-epoch reports the same epoch means as an uninterrupted one).
+    #[serde(default)]
+    pub partial_sums: Vec<f64>,
 }
 
 /// Where `latest.json` points.
@@ -300,6 +304,7 @@ mod tests {
             seed: 7,
             epoch_losses: vec![],
             last_loss: Some(0.5),
+            partial_sums: vec![],
         };
         run.save(&model, &optim, &state, 2).unwrap();
 
@@ -348,6 +353,7 @@ mod tests {
                 seed: 0,
                 epoch_losses: vec![],
                 last_loss: None,
+                partial_sums: vec![],
             };
             run.save(&model, &optim, &state, 2).unwrap();
         }

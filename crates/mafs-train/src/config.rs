@@ -331,6 +331,9 @@ pub struct RunConfig {
     pub vqa_side_text: bool,
     /// Top-k of ITC candidates re-ranked by ITM at retrieval evaluation (0 = off).
     pub itm_rerank_k: usize,
+    /// Train on every (instance, caption) or (instance, question) pair per epoch instead of
+    /// one pair per instance drawn afresh each epoch.
+    pub all_pairs: bool,
     /// Minimum count of a word to enter the vocabulary.
     pub min_word_count: usize,
     /// Answers kept in the VQA answer vocabulary.
@@ -352,6 +355,7 @@ impl RunConfig {
             detach_weights: matches!(fusion, FusionKind::Qmf | FusionKind::Pdf),
             vqa_side_text: true,
             itm_rerank_k: 16,
+            all_pairs: false,
             min_word_count: 1,
             max_answers: 256,
         }

@@ -162,17 +162,31 @@ impl Vocabulary {
     }
 }
 
-/// The task's dataset over a split: one item per (instance, caption) for retrieval and
-/// captioning, one per (instance, question) for VQA.
+/// The task's dataset over a split.
+///
+/// - `Caption` / `Vqa`: one item per (instance, caption) or (instance, question), the
+///   evaluation view and the `all_pairs` training view;
+/// - `Sampled`: one item per instance, whose caption or question is drawn afresh each epoch
+///   from (seed, epoch, instance), the default training view (an epoch is one pass over the
+///   scenes, not five passes over the same images).
 pub enum TaskDataset {
     /// Captions.
     Caption(CaptionDataset),
     /// Questions.
     Vqa(VqaDataset),
+    /// One item per instance, caption or question sampled per epoch.
+    Sampled {
+        /// The task (which text is sampled).
+        task: Task,
+        /// The instances that have something to sample.
+        instances: Vec<Arc<Instance>>,
+        /// Seed of the draws.
+        seed: u64,
+    },
 }
 
 impl TaskDataset {
-    /// The dataset of `task` over `instances`.
+    /// The every-pair dataset of `task` over `instances`.
     pub fn new(task: Task, instances: Vec<Instance>, answers: &AnswerVocab) -> Self {
         match task {
             Task::Retrieval | Task::Captioning => {
@@ -182,11 +196,29 @@ impl TaskDataset {
         }
     }
 
+    /// The sampled (one item per instance per epoch) dataset of `task`.
+    pub fn sampled(task: Task, instances: Vec<Instance>, seed: u64) -> Self {
+        let instances = instances
+            .into_iter()
+            .filter(|i| match task {
+                Task::Vqa => !i.questions.is_empty(),
+                _ => !i.captions.is_empty(),
+            })
+            .map(Arc::new)
+            .collect();
+        TaskDataset::Sampled {
+            task,
+            instances,
+            seed,
+        }
+    }
+
     /// Number of items.
     pub fn len(&self) -> usize {
         match self {
             TaskDataset::Caption(d) => d.len(),
             TaskDataset::Vqa(d) => d.len(),
+            TaskDataset::Sampled { instances, .. } => instances.len(),
         }
     }
 
@@ -195,11 +227,12 @@ impl TaskDataset {
         self.len() == 0
     }
 
-    /// Batches the items at `indices`.
+    /// Batches the items at `indices` (`epoch` drives the sampled view's draws).
     pub fn batch(
         &self,
         batcher: &MultimodalBatcher,
         indices: &[usize],
+        epoch: usize,
         device: &Device,
     ) -> MultimodalBatch {
         match self {
@@ -216,6 +249,43 @@ impl TaskDataset {
                     .map(|&i| d.get(i).expect("index within the dataset"))
                     .collect();
                 batcher.batch(items, device)
+            }
+            TaskDataset::Sampled {
+                task,
+                instances,
+                seed,
+            } => {
+                let draw = |inst: &Instance, n: usize| {
+                    (crate::train::mix(*seed ^ inst.id, 0x5A3B + epoch as u64) % n as u64) as usize
+                };
+                match task {
+                    Task::Vqa => {
+                        let items: Vec<VqaItem> = indices
+                            .iter()
+                            .map(|&i| {
+                                let inst = &instances[i];
+                                VqaItem {
+                                    instance: inst.clone(),
+                                    question: draw(inst, inst.questions.len()),
+                                }
+                            })
+                            .collect();
+                        batcher.batch(items, device)
+                    }
+                    _ => {
+                        let items: Vec<CaptionItem> = indices
+                            .iter()
+                            .map(|&i| {
+                                let inst = &instances[i];
+                                CaptionItem {
+                                    instance: inst.clone(),
+                                    caption: Some(draw(inst, inst.captions.len())),
+                                }
+                            })
+                            .collect();
+                        batcher.batch(items, device)
+                    }
+                }
             }
         }
     }

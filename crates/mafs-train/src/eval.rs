@@ -222,7 +222,7 @@ pub fn evaluate(
             let mut item_pooled = Vec::new();
             let mut item_ids: Vec<u64> = Vec::new();
             for idx in batches(items.len(), opts.batch_size) {
-                let batch = to_model_batch(items.batch(&batcher, &idx, device));
+                let batch = to_model_batch(items.batch(&batcher, &idx, 0, device));
                 let f = model.forward_items(&batch, opts.tau, true);
                 stats.add(&batch.ids, &f.weights, opts.per_instance);
                 item_ids.extend(&batch.ids);
@@ -233,7 +233,7 @@ pub fn evaluate(
             let mut cap_enc: Vec<Encoded> = Vec::new();
             let mut cap_ids: Vec<u64> = Vec::new();
             for idx in batches(captions.len(), opts.batch_size) {
-                let batch: ModelBatch = to_model_batch(captions.batch(&batcher, &idx, device));
+                let batch: ModelBatch = to_model_batch(captions.batch(&batcher, &idx, 0, device));
                 cap_ids.extend(&batch.ids);
                 cap_enc.push(model.encode_text(batch.caption.as_ref().expect("captions")));
             }
@@ -346,7 +346,7 @@ pub fn evaluate(
             gen_cfg.beam_size = opts.beam_size.max(1);
             let mut samples = Vec::with_capacity(n);
             for idx in batches(data.len(), opts.batch_size) {
-                let batch = to_model_batch(data.batch(&batcher, &idx, device));
+                let batch = to_model_batch(data.batch(&batcher, &idx, 0, device));
                 let f = model.forward_items(&batch, opts.tau, true);
                 stats.add(&batch.ids, &f.weights, opts.per_instance);
                 let hyps = heads.decoder.generate(&f.fused, &gen_cfg);
@@ -379,7 +379,7 @@ pub fn evaluate(
             let mut per_type: BTreeMap<String, (f64, f64)> = BTreeMap::new();
             let mut k = 0usize;
             for idx in batches(data.len(), opts.batch_size) {
-                let batch = to_model_batch(data.batch(&batcher, &idx, device));
+                let batch = to_model_batch(data.batch(&batcher, &idx, 0, device));
                 let f = model.forward_items(&batch, opts.tau, true);
                 stats.add(&batch.ids, &f.weights, opts.per_instance);
                 let pred = mafs_core::TaskHead::predict(&heads.answer, &f.fused);

@@ -218,6 +218,7 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
         seed: config.seed,
         epoch_losses: Vec::new(),
         last_loss: None,
+        partial_sums: Vec::new(),
     };
     let mut history: Vec<EpochRecord> = Vec::new();
     if resuming {
@@ -229,7 +230,11 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
             history = run.read_json("metrics.json")?;
         }
     }
-    let train_set = TaskDataset::new(config.task, splits[&Split::Train].clone(), &vocab.answers);
+    let train_set = if config.all_pairs {
+        TaskDataset::new(config.task, splits[&Split::Train].clone(), &vocab.answers)
+    } else {
+        TaskDataset::sampled(config.task, splits[&Split::Train].clone(), config.seed)
+    };
     let bs = config.optim.batch_size;
     let steps_per_epoch = train_set.len() / bs;
     if steps_per_epoch == 0 {
@@ -266,8 +271,8 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
         batcher.set_salt(epoch as u64 + 1);
         let order = epoch_batches(train_set.len(), bs, config.seed, epoch);
         let start = std::time::Instant::now();
-        let mut sums = LossParts::default();
-        let mut weight_sums = vec![0.0; model.spec.n_modalities()];
+        let (mut sums, mut weight_sums) =
+            restore_partial(&state.partial_sums, model.spec.n_modalities());
         let mut done_here = 0usize;
         let first = state.batch_in_epoch;
         let mut slot = Some(model);
@@ -280,7 +285,7 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
             let dev = data_device.clone();
             scope.spawn(move || {
                 for idx in &order_ref[first..] {
-                    let b = set_ref.batch(batcher_ref, idx, &dev);
+                    let b = set_ref.batch(batcher_ref, idx, epoch, &dev);
                     if tx.send(b).is_err() {
                         break;
                     }
@@ -333,6 +338,7 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
                 );
                 let every = config.optim.checkpoint_every;
                 if every > 0 && state.step % every == 0 && state.batch_in_epoch < order.len() {
+                    state.partial_sums = save_partial(&sums, &weight_sums);
                     run.save(slot.as_ref().expect("model"), &optim, &state, opts.keep)?;
                 }
                 if opts.stop_after.is_some_and(|n| steps_this_process >= n) {
@@ -352,7 +358,8 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
             });
         }
         let secs = start.elapsed().as_secs_f64().max(1e-9);
-        let n = done_here.max(1) as f64;
+        let n = order.len().max(1) as f64;
+        state.partial_sums.clear();
         let mean = scale_parts(&sums, 1.0 / n);
         state.epoch_losses.push(mean.total);
         state.epoch += 1;
@@ -429,6 +436,38 @@ pub fn load_run(
     })?;
     let model = crate::checkpoint::load_safetensors(model, &dir.join("model.safetensors"))?;
     Ok((config, vocab, model, state))
+}
+
+fn save_partial(sums: &LossParts, weights: &[f64]) -> Vec<f64> {
+    let mut v = vec![
+        sums.total,
+        sums.task,
+        sums.unimodal,
+        sums.reg,
+        sums.proto,
+        sums.itm,
+        sums.confidence,
+    ];
+    v.extend_from_slice(weights);
+    v
+}
+
+fn restore_partial(v: &[f64], m: usize) -> (LossParts, Vec<f64>) {
+    if v.len() != 7 + m {
+        return (LossParts::default(), vec![0.0; m]);
+    }
+    (
+        LossParts {
+            total: v[0],
+            task: v[1],
+            unimodal: v[2],
+            reg: v[3],
+            proto: v[4],
+            itm: v[5],
+            confidence: v[6],
+        },
+        v[7..].to_vec(),
+    )
 }
 
 fn add_parts(acc: &mut LossParts, p: &LossParts) {

@@ -18,3 +18,10 @@ pub fn small_config(task: Task, fusion: FusionKind, seed: u64) -> RunConfig {
     c.max_answers = 32;
     c
 }
+
+/// burn's device RNG is global to the process: tests that train must not interleave their
+/// draws (initialisation, dropout), so they take this lock.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}

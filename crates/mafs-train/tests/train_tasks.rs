@@ -6,6 +6,7 @@ use mafs_train::config::{FusionKind, Task};
 use mafs_train::train::{TrainOptions, train};
 
 fn run(task: Task, fusion: FusionKind) {
+    let _guard = common::serial();
     let dir = tempfile::tempdir().unwrap();
     let mut config = common::small_config(task, fusion, 3);
     if task != Task::Retrieval {

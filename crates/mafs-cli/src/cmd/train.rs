@@ -1,0 +1,119 @@
+//! `mafs train`: one run of one task and fusion.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use mafs_train::config::{DataSource, FusionKind, RunConfig, Task};
+use mafs_train::device::parse_device;
+use mafs_train::train::{TrainOptions, train};
+
+/// Arguments of `mafs train`.
+#[derive(clap::Args, Debug)]
+pub struct TrainArgs {
+    /// Task: retrieval, captioning or vqa.
+    #[arg(long, default_value = "retrieval")]
+    pub task: Task,
+    /// Fusion: fixed-late, fixed-query, qmf, pdf, dynmm, ma-afs-late, ma-afs, ma-afs-monotone.
+    #[arg(long, default_value = "ma-afs")]
+    pub fusion: FusionKind,
+    /// Encoder preset name (tiny, small, clip-b32) or a preset JSON file.
+    #[arg(long, default_value = "tiny")]
+    pub preset: String,
+    /// Data: world, karpathy:FILE or vqa:QUESTIONS,ANNOTATIONS.
+    #[arg(long, default_value = "world")]
+    pub data: String,
+    /// Image folder of a real dataset.
+    #[arg(long)]
+    pub images: Option<PathBuf>,
+    /// Training scenes of the built-in world.
+    #[arg(long, default_value_t = 4000)]
+    pub world_train: usize,
+    /// Validation and test scenes of the built-in world (each).
+    #[arg(long, default_value_t = 500)]
+    pub world_eval: usize,
+    /// Epochs.
+    #[arg(long, default_value_t = 4)]
+    pub epochs: usize,
+    /// Batch size.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// Peak learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Seed of everything.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Turn corruption-aware training off.
+    #[arg(long)]
+    pub no_corruption_aware: bool,
+    /// Train on every (instance, caption/question) pair per epoch.
+    #[arg(long)]
+    pub all_pairs: bool,
+    /// Checkpoint every N steps as well as at each epoch end (0: epoch ends only).
+    #[arg(long, default_value_t = 0)]
+    pub checkpoint_every: usize,
+    /// Run directory.
+    #[arg(long, default_value = "runs/run")]
+    pub out: PathBuf,
+    /// Continue the run in --out from its last checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+    /// Device: cpu, wgpu[:N], cuda[:N].
+    #[arg(long, env = "MAFS_DEVICE", default_value = "cpu")]
+    pub device: String,
+    /// No progress lines.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl TrainArgs {
+    /// The run configuration these arguments describe.
+    pub fn config(&self) -> Result<RunConfig> {
+        let mut c = RunConfig::new(self.task, self.fusion, self.seed);
+        c.preset = self.preset.clone();
+        c.data = match DataSource::parse(&self.data, self.images.clone(), self.seed)? {
+            DataSource::World { seed, shift, .. } => DataSource::World {
+                seed,
+                train: self.world_train,
+                val: self.world_eval,
+                test: self.world_eval,
+                shift,
+            },
+            other => other,
+        };
+        c.optim.epochs = self.epochs;
+        c.optim.batch_size = self.batch_size;
+        c.optim.lr = self.lr;
+        c.optim.checkpoint_every = self.checkpoint_every;
+        c.corruption_aware.enabled = !self.no_corruption_aware;
+        c.all_pairs = self.all_pairs;
+        c.validate()?;
+        Ok(c)
+    }
+}
+
+/// Runs `mafs train`.
+pub fn run(args: TrainArgs) -> Result<ExitCode> {
+    let config = args.config()?;
+    let mut opts = TrainOptions::new(&args.out);
+    opts.resume = args.resume;
+    opts.device = parse_device(&args.device)?;
+    opts.quiet = args.quiet;
+    let out = train(&config, &opts).with_context(|| format!("training {}", args.out.display()))?;
+    let last = out.history.last();
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "run": args.out,
+            "task": config.task,
+            "fusion": config.fusion,
+            "epochs": out.state.epoch,
+            "steps": out.state.step,
+            "final_loss": last.map(|r| r.loss.total),
+            "validation": last.and_then(|r| r.validation.as_ref()).map(|v| &v.metrics),
+            "samples_per_second": last.map(|r| r.samples_per_second),
+        }))?
+    );
+    Ok(ExitCode::SUCCESS)
+}
