@@ -24,6 +24,7 @@ pub mod cross_attention;
 pub mod dense;
 pub mod error;
 pub mod mlp;
+pub mod open_clip_config;
 pub mod patch;
 pub mod preset;
 mod sdpa;

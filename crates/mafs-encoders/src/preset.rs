@@ -76,7 +76,9 @@ impl EncoderPreset {
         Self::from_json_str(json, name)
     }
 
-    /// A preset from a JSON file.
+    /// A preset from a JSON file: our preset format, or an open_clip model config (recognised
+    /// by its `vision_cfg` / `text_cfg`; see [`EncoderPreset::from_open_clip_config`], the
+    /// preset is then named after the file stem).
     ///
     /// # Errors
     ///
@@ -88,7 +90,32 @@ impl EncoderPreset {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::from_json_str(&text, &path.display().to_string())
+        let origin = path.display().to_string();
+        let is_open_clip = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| {
+                v.as_object()
+                    .map(|o| o.contains_key("vision_cfg") || o.contains_key("text_cfg"))
+            })
+            .unwrap_or(false);
+        if is_open_clip {
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| origin.clone());
+            return Self::from_open_clip_config(&text, &name).map_err(|e| match e {
+                EncoderError::Parse { message, .. } => EncoderError::Parse {
+                    origin: origin.clone(),
+                    message,
+                },
+                EncoderError::Invalid { message, .. } => EncoderError::Invalid {
+                    origin: origin.clone(),
+                    message,
+                },
+                other => other,
+            });
+        }
+        Self::from_json_str(&text, &origin)
     }
 
     /// A built-in preset if `name_or_path` names one, else the JSON file at that path.
