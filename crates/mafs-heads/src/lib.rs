@@ -6,11 +6,14 @@
 //! ([`CaptioningHead`]: a pre-norm transformer decoder over the fused query tokens, teacher
 //! forcing, greedy and beam search), and VQA ([`VqaHead`], an answer classifier, with
 //! [`UnimodalHeads`] whose per-modality logits feed the scheduler's predictive signals and the
-//! unimodal loss). Every head implements [`mafs_core::TaskHead`]; [`loss`] holds the losses as
-//! plain functions so property tests check the very code the training runs.
+//! unimodal loss). Every head implements [`mafs_core::TaskHead`], and each task has its
+//! unimodal loss ([`UnimodalLoss`]: the head on one modality alone, missing instances masked
+//! out). [`loss`] holds the losses as plain functions so property tests check the very code
+//! the training runs; [`search`] runs greedy and beam search over any [`StepDecoder`].
 //!
-//! This crate depends on mafs-core and burn only; it must not depend on encoders, fusion,
-//! data, training or evaluation crates, and does no I/O.
+//! Among the mafs crates this one depends on mafs-core only (besides burn, serde, thiserror
+//! and rand_chacha); it must not depend on encoders, fusion, data, training or evaluation, and
+//! does no I/O.
 
 pub mod captioning;
 pub mod decoder;

@@ -159,7 +159,7 @@ impl ItcHead {
     }
 
     /// The full contrastive output (loss, per-instance losses and logits, which
-    /// [`hard_negatives`] samples from).
+    /// [`super::hard_negatives`] samples from).
     ///
     /// # Panics
     ///

@@ -147,7 +147,7 @@ impl HardNegatives {
 ///
 /// # Shapes
 ///
-/// - `logits`: `[batch, batch]`, item i × caption j (e.g. [`InfoNceOutput::logits`])
+/// - `logits`: `[batch, batch]`, item i × caption j (e.g. [`crate::InfoNceOutput::logits`])
 /// - `item_ids`: `batch` ids; captions `j` with `item_ids[j] == item_ids[i]` are positives of
 ///   item i
 ///

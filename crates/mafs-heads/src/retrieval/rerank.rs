@@ -5,7 +5,7 @@ use burn::tensor::{Tensor, TensorData};
 /// Re-ranks the top `k` candidates of each query by ITM, as ALBEF's and BLIP's evaluation:
 /// `score[q, c] = itm(q, c) + sim[q, c]` for the `k` candidates of query `q` with the highest
 /// `sim`, -100 elsewhere. `itm(q, candidates)` returns one match score per candidate (ALBEF
-/// and BLIP use [`ItmHead::match_logit`]). For the other direction pass `sim.transpose()` and
+/// and BLIP use [`super::ItmHead::match_logit`]). For the other direction pass `sim.transpose()` and
 /// a closure with the roles swapped.
 ///
 /// # Shapes
