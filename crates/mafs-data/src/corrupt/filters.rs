@@ -40,20 +40,53 @@ pub fn border_index(i: isize, n: usize, border: Border) -> usize {
     }
 }
 
+/// numpy's pairwise summation of a contiguous `float64` array (`np.sum`): sequential below 8
+/// values, eight interleaved accumulators up to 128, halves above.
+pub fn np_sum(a: &[f64]) -> f64 {
+    let n = a.len();
+    if n < 8 {
+        let mut res = 0.0;
+        for &v in a {
+            res += v;
+        }
+        res
+    } else if n <= 128 {
+        let mut r = [0.0f64; 8];
+        r.copy_from_slice(&a[..8]);
+        let mut i = 8;
+        while i < n - (n % 8) {
+            for j in 0..8 {
+                r[j] += a[i + j];
+            }
+            i += 8;
+        }
+        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        while i < n {
+            res += a[i];
+            i += 1;
+        }
+        res
+    } else {
+        let mut n2 = n / 2;
+        n2 -= n2 % 8;
+        np_sum(&a[..n2]) + np_sum(&a[n2..])
+    }
+}
+
 /// scipy's `_gaussian_kernel1d(sigma, 0, radius)` with `radius = int(truncate * sigma + 0.5)`:
-/// normalised `exp(-x^2 / (2 sigma^2))` for `x` in `-radius..=radius`. A sigma at or below
-/// 1e-15 gives the identity kernel `[1]`, as scipy skips such axes.
+/// `exp(-0.5 / sigma^2 * x^2)` for `x` in `-radius..=radius`, divided by its numpy sum. A sigma
+/// at or below 1e-15 gives the identity kernel `[1]`, as scipy skips such axes.
 pub fn scipy_gaussian_kernel(sigma: f64, truncate: f64) -> Vec<f64> {
     if sigma <= 1e-15 {
         return vec![1.0];
     }
     let radius = (truncate * sigma + 0.5) as isize;
-    let mut k: Vec<f64> = (-radius..=radius)
-        .map(|x| (-0.5 * (x * x) as f64 / (sigma * sigma)).exp())
+    let f = -0.5 / (sigma * sigma);
+    let phi: Vec<f64> = (-radius..=radius)
+        .map(|x| (f * (x * x) as f64).exp())
         .collect();
-    let s: f64 = k.iter().sum();
-    k.iter_mut().for_each(|v| *v /= s);
-    k
+    let s = np_sum(&phi);
+    phi.iter().map(|v| v / s).collect()
 }
 
 /// OpenCV's `getGaussianKernel(ksize, sigma)` for `sigma > 0`: normalised
@@ -73,8 +106,32 @@ pub fn opencv_gaussian_kernel(ksize: usize, sigma: f64) -> Vec<f64> {
     k
 }
 
-/// Correlates one plane (`h` rows of `w` values) with an odd-length kernel along x then y
-/// (scipy's `correlate1d` per axis; the kernels here are symmetric, so it is a convolution).
+/// scipy's `correlate1d` of one line (already extended by `r` values each side) with an
+/// odd-length kernel: for a symmetric kernel `in[c] w[r]` plus `(in[c - j] + in[c + j]) w[r - j]`
+/// from the outermost pair in, as `NI_Correlate1D` sums; otherwise the plain sum.
+fn correlate_line(ext: &[f64], k: &[f64], out: &mut [f64]) {
+    let r = k.len() / 2;
+    let symmetric = (1..=r).all(|j| k[r - j] == k[r + j]);
+    for (i, o) in out.iter_mut().enumerate() {
+        let c = i + r;
+        if symmetric {
+            let mut s = ext[c] * k[r];
+            for j in (1..=r).rev() {
+                s += (ext[c - j] + ext[c + j]) * k[r - j];
+            }
+            *o = s;
+        } else {
+            let mut s = 0.0;
+            for (j, &kv) in k.iter().enumerate() {
+                s += ext[i + j] * kv;
+            }
+            *o = s;
+        }
+    }
+}
+
+/// Filters one plane (`h` rows of `w` values) with an odd-length kernel along y, then along x,
+/// as scipy's `gaussian_filter` does (axis 0 first), each line extended by `border`.
 pub fn separable_plane(
     plane: &[f64],
     w: usize,
@@ -83,30 +140,28 @@ pub fn separable_plane(
     ky: &[f64],
     border: Border,
 ) -> Vec<f64> {
-    let rx = (kx.len() / 2) as isize;
-    let ry = (ky.len() / 2) as isize;
     let mut tmp = vec![0.0; w * h];
-    for y in 0..h {
-        let row = &plane[y * w..(y + 1) * w];
-        for x in 0..w {
-            let mut s = 0.0;
-            for (j, &kv) in kx.iter().enumerate() {
-                let xi = border_index(x as isize + j as isize - rx, w, border);
-                s += kv * row[xi];
-            }
-            tmp[y * w + x] = s;
+    let ry = ky.len() / 2;
+    let mut ext = vec![0.0; h + 2 * ry];
+    let mut col = vec![0.0; h];
+    for x in 0..w {
+        for (i, e) in ext.iter_mut().enumerate() {
+            *e = plane[border_index(i as isize - ry as isize, h, border) * w + x];
+        }
+        correlate_line(&ext, ky, &mut col);
+        for y in 0..h {
+            tmp[y * w + x] = col[y];
         }
     }
     let mut out = vec![0.0; w * h];
+    let rx = kx.len() / 2;
+    let mut ext = vec![0.0; w + 2 * rx];
     for y in 0..h {
-        for (j, &kv) in ky.iter().enumerate() {
-            let yi = border_index(y as isize + j as isize - ry, h, border);
-            let src = &tmp[yi * w..(yi + 1) * w];
-            let dst = &mut out[y * w..(y + 1) * w];
-            for x in 0..w {
-                dst[x] += kv * src[x];
-            }
+        let row = &tmp[y * w..(y + 1) * w];
+        for (i, e) in ext.iter_mut().enumerate() {
+            *e = row[border_index(i as isize - rx as isize, w, border)];
         }
+        correlate_line(&ext, kx, &mut out[y * w..(y + 1) * w]);
     }
     out
 }
@@ -117,7 +172,7 @@ pub fn planes(img: &FloatImage) -> [Vec<f64>; 3] {
     let mut p = [vec![0.0; n], vec![0.0; n], vec![0.0; n]];
     for (i, px) in img.data.chunks_exact(3).enumerate() {
         for c in 0..3 {
-            p[c][i] = f64::from(px[c]);
+            p[c][i] = px[c];
         }
     }
     p
@@ -128,7 +183,7 @@ pub fn from_planes(p: &[Vec<f64>; 3], width: usize, height: usize) -> FloatImage
     let mut img = FloatImage::zeros(width, height);
     for (i, px) in img.data.chunks_exact_mut(3).enumerate() {
         for c in 0..3 {
-            px[c] = p[c][i] as f32;
+            px[c] = p[c][i];
         }
     }
     img

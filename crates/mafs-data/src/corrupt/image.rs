@@ -174,7 +174,7 @@ impl ImageCorruption {
             Self::GaussianBlur => image_blur::gaussian_blur(&f(), severity, p).to_rgb(),
             Self::DefocusBlur => image_blur::defocus_blur(&f(), severity, p).to_rgb(),
             Self::MotionBlur => image_blur::motion_blur(&f(), severity, p, rng).to_rgb(),
-            Self::ZoomBlur => image_blur::zoom_blur(&f(), severity, p).to_rgb(),
+            Self::ZoomBlur => image_blur::zoom_blur(&f(), severity, p).to_rgb_f32(),
             Self::Brightness => image_digital::brightness(&f(), severity, p).to_rgb(),
             Self::Contrast => image_digital::contrast(&f(), severity, p).to_rgb(),
             Self::Saturate => image_digital::saturate(&f(), severity, p).to_rgb(),

@@ -1,7 +1,7 @@
 //! Blur corruptions of ImageNet-C: gaussian, defocus (anti-aliased disk), motion (ImageMagick's
 //! one-sided motion-blur kernel) and zoom blur.
 
-use super::buffer::{FloatImage, round_u8};
+use super::buffer::FloatImage;
 use super::filters::{
     Border, border_index, filter2d, gaussian_image, np_arange, opencv_gaussian_kernel,
     separable_plane,
@@ -112,6 +112,8 @@ pub fn disk_kernel(radius: f64, alias_blur: f64) -> (Vec<f64>, usize) {
         let g = opencv_gaussian_kernel(ksize, alias_blur);
         disk = separable_plane(&disk, n, n, &g, &g, Border::Reflect101);
     }
+    // The reference's kernel is float32 (`dtype=np.float32`).
+    disk.iter_mut().for_each(|v| *v = f64::from(*v as f32));
     (disk, n)
 }
 
@@ -153,7 +155,10 @@ pub fn motion_kernel(radius: f64, sigma: f64, angle_deg: f64) -> Vec<(isize, isi
 }
 
 /// Motion blur with a random angle in [-45, 45] degrees, computed on the 8-bit values with
-/// edge virtual pixels and rounded to 8 bits, as the PNG round trip through ImageMagick does.
+/// edge virtual pixels, and brought back to 8 bits as ImageMagick 6 (Q16, the usual Wand
+/// build) does: rounded to a 16-bit quantum, then truncated to 8 bits. Checked against
+/// `convert -motion-blur RxS+A` of ImageMagick 6.9.11: equal on every value of the test
+/// images.
 pub fn motion_blur(
     img: &FloatImage,
     severity: u8,
@@ -169,11 +174,7 @@ pub fn motion_blur(
 pub fn motion_blur_at(img: &FloatImage, radius: f64, sigma: f64, angle_deg: f64) -> FloatImage {
     let taps = motion_kernel(radius, sigma, angle_deg);
     let (w, h) = (img.width, img.height);
-    let q: Vec<f64> = img
-        .data
-        .iter()
-        .map(|&v| (f64::from(v) * 255.0).round())
-        .collect();
+    let q: Vec<f64> = img.data.iter().map(|&v| (v * 255.0).round()).collect();
     let mut out = FloatImage::zeros(w, h);
     for y in 0..h {
         for x in 0..w {
@@ -188,7 +189,11 @@ pub fn motion_blur_at(img: &FloatImage, radius: f64, sigma: f64, angle_deg: f64)
             }
             let o = (y * w + x) * 3;
             for (c, &sc) in s.iter().enumerate() {
-                out.data[o + c] = f32::from(round_u8(sc)) / 255.0;
+                // ImageMagick 6, Q16 without HDRI: the sum over 16-bit samples (257 v) is
+                // rounded to a 16-bit quantum (`ClampToQuantum`), which the 8-bit PNG writer
+                // truncates (`q / 257`).
+                let q16 = (257.0 * sc + 0.5).floor().clamp(0.0, 65535.0);
+                out.data[o + c] = (q16 / 257.0).floor() / 255.0;
             }
         }
     }
@@ -216,9 +221,12 @@ pub fn clipped_zoom_coords(n: usize, z: f64) -> Vec<f64> {
 
 /// `(x + sum_z clipped_zoom(x, z)) / (len(z) + 1)`, then clip.
 pub fn zoom_blur(img: &FloatImage, severity: u8, p: &SizeProfile) -> FloatImage {
+    // The reference works in float32 here (`(np.array(x) / 255.).astype(np.float32)`): scipy
+    // interpolates in double and stores float32, the sums and the division are float32.
     let factors = zoom_blur_factors(p.set, severity);
     let (w, h) = (img.width, img.height);
-    let mut acc: Vec<f64> = img.data.iter().map(|&v| f64::from(v)).collect();
+    let x32: Vec<f32> = img.data.iter().map(|&v| v as f32).collect();
+    let mut out = vec![0.0f32; x32.len()];
     for &z in &factors {
         let ys = clipped_zoom_coords(h, z);
         let xs = clipped_zoom_coords(w, z);
@@ -233,18 +241,19 @@ pub fn zoom_blur(img: &FloatImage, severity: u8, p: &SizeProfile) -> FloatImage 
                 let xa = border_index(x0 as isize, w, Border::Nearest);
                 let xb = border_index(x0 as isize + 1, w, Border::Nearest);
                 for c in 0..3 {
-                    let v = |xx: usize, yy: usize| f64::from(img.data[(yy * w + xx) * 3 + c]);
+                    let v = |xx: usize, yy: usize| f64::from(x32[(yy * w + xx) * 3 + c]);
                     let top = v(xa, ya) * (1.0 - fx) + v(xb, ya) * fx;
                     let bot = v(xa, yb) * (1.0 - fx) + v(xb, yb) * fx;
-                    acc[(y * w + x) * 3 + c] += top * (1.0 - fy) + bot * fy;
+                    out[(y * w + x) * 3 + c] += (top * (1.0 - fy) + bot * fy) as f32;
                 }
             }
         }
     }
-    let n = factors.len() as f64 + 1.0;
-    let data = acc
+    let n = factors.len() as f32 + 1.0;
+    let data = x32
         .iter()
-        .map(|&v| (v / n).clamp(0.0, 1.0) as f32)
+        .zip(&out)
+        .map(|(&x, &o)| f64::from(((x + o) / n).clamp(0.0, 1.0)))
         .collect();
     FloatImage {
         width: w,

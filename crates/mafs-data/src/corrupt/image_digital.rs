@@ -64,10 +64,10 @@ pub fn pixelate_factor(set: ConstantSet, severity: u8) -> f64 {
 fn map_hsv(img: &FloatImage, f: impl Fn([f64; 3]) -> [f64; 3]) -> FloatImage {
     let mut out = img.clone();
     for px in out.data.chunks_exact_mut(3) {
-        let hsv = rgb_to_hsv([f64::from(px[0]), f64::from(px[1]), f64::from(px[2])]);
+        let hsv = rgb_to_hsv([px[0], px[1], px[2]]);
         let rgb = hsv_to_rgb(f(hsv));
         for c in 0..3 {
-            px[c] = rgb[c].clamp(0.0, 1.0) as f32;
+            px[c] = rgb[c].clamp(0.0, 1.0);
         }
     }
     out
@@ -92,7 +92,7 @@ pub fn contrast(img: &FloatImage, severity: u8, p: &SizeProfile) -> FloatImage {
     let mut out = img.clone();
     for px in out.data.chunks_exact_mut(3) {
         for ch in 0..3 {
-            px[ch] = ((f64::from(px[ch]) - m[ch]) * c + m[ch]).clamp(0.0, 1.0) as f32;
+            px[ch] = ((px[ch] - m[ch]) * c + m[ch]).clamp(0.0, 1.0);
         }
     }
     out

@@ -103,8 +103,7 @@ pub fn warp_affine(img: &FloatImage, m: [[f64; 3]; 2]) -> FloatImage {
             let sx = ((inv[0][0] * xf + inv[0][1] * yf + inv[0][2]) * 32.0).round() / 32.0;
             let sy = ((inv[1][0] * xf + inv[1][1] * yf + inv[1][2]) * 32.0).round() / 32.0;
             for (c, pc) in p.iter().enumerate() {
-                out.data[(y * w + x) * 3 + c] =
-                    bilinear(pc, w, h, sx, sy, Border::Reflect101) as f32;
+                out.data[(y * w + x) * 3 + c] = bilinear(pc, w, h, sx, sy, Border::Reflect101);
             }
         }
     }
@@ -148,8 +147,7 @@ pub fn elastic_transform(
             let i = y * w + x;
             let (sx, sy) = (x as f64 + dx[i], y as f64 + dy[i]);
             for (c, sc) in src.iter().enumerate() {
-                out.data[i * 3 + c] =
-                    bilinear(sc, w, h, sx, sy, Border::Reflect).clamp(0.0, 1.0) as f32;
+                out.data[i * 3 + c] = bilinear(sc, w, h, sx, sy, Border::Reflect).clamp(0.0, 1.0);
             }
         }
     }
@@ -200,7 +198,7 @@ mod tests {
     fn identity_affine_keeps_image() {
         let mut img = FloatImage::zeros(8, 8);
         for (i, v) in img.data.iter_mut().enumerate() {
-            *v = (i % 7) as f32 / 7.0;
+            *v = (i % 7) as f64 / 7.0;
         }
         let out = warp_affine(&img, [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]);
         assert!(

@@ -64,7 +64,7 @@ pub fn gaussian_noise(
         .data
         .iter()
         .zip(&z)
-        .map(|(&x, &n)| (f64::from(x) + c * n).clamp(0.0, 1.0) as f32)
+        .map(|(&x, &n)| (x + c * n).clamp(0.0, 1.0))
         .collect();
     FloatImage {
         data,
@@ -84,7 +84,7 @@ pub fn shot_noise(
     let data = img
         .data
         .iter()
-        .map(|&x| (poisson(rng, f64::from(x) * c) as f64 / c).clamp(0.0, 1.0) as f32)
+        .map(|&x| (poisson(rng, x * c) as f64 / c).clamp(0.0, 1.0))
         .collect();
     FloatImage {
         data,
@@ -138,8 +138,8 @@ pub fn speckle_noise(
         .iter()
         .zip(&z)
         .map(|(&x, &n)| {
-            let x = f64::from(x);
-            (x + x * c * n).clamp(0.0, 1.0) as f32
+            let x = x;
+            (x + x * c * n).clamp(0.0, 1.0)
         })
         .collect();
     FloatImage {

@@ -105,15 +105,15 @@ pub fn fog(img: &FloatImage, severity: u8, p: &SizeProfile, rng: &mut CorruptRng
         .fog_mapsize()
         .max(img.width.max(img.height).next_power_of_two());
     let plasma = plasma_fractal(n, decay, rng);
-    let max_val = f64::from(img.max_value());
+    let max_val = img.max_value();
     let mut out = img.clone();
     for y in 0..img.height {
         for x in 0..img.width {
             let f = c0 * plasma[y * n + x];
             for c in 0..3 {
                 let i = out.idx(x, y, c);
-                let v = f64::from(out.data[i]) + f;
-                out.data[i] = (v * max_val / (max_val + c0)).clamp(0.0, 1.0) as f32;
+                let v = out.data[i] + f;
+                out.data[i] = (v * max_val / (max_val + c0)).clamp(0.0, 1.0);
             }
         }
     }

@@ -38,7 +38,7 @@ pub fn occlude(img: &FloatImage, severity: u8, rng: &mut CorruptRng) -> (FloatIm
         let x0 = index(rng, w - rw + 1);
         let y0 = index(rng, h - rh + 1);
         let noise = unit(rng) < 0.5;
-        let colour = [unit(rng) as f32, unit(rng) as f32, unit(rng) as f32];
+        let colour = [unit(rng), unit(rng), unit(rng)];
         for y in y0..y0 + rh {
             if covered >= target {
                 break;
@@ -50,7 +50,7 @@ pub fn occlude(img: &FloatImage, severity: u8, rng: &mut CorruptRng) -> (FloatIm
                     covered += 1;
                 }
                 for (c, &col) in colour.iter().enumerate() {
-                    out.data[i * 3 + c] = if noise { unit(rng) as f32 } else { col };
+                    out.data[i * 3 + c] = if noise { unit(rng) } else { col };
                 }
             }
         }

@@ -2,7 +2,7 @@
 //!
 //! Every corruption draws from its own ChaCha stream, keyed by a stable hash of
 //! (seed, instance id, corruption name, severity, salt), so the same key always gives the same
-//! bytes on every platform and Rust version (no `std` hasher, whose output is not stable).
+//! random stream on every platform and Rust version (no `std` hasher, whose output is not stable).
 //! The samplers follow numpy's algorithms where the reference draws from numpy: Poisson uses
 //! numpy's multiplication method below λ = 10 and Hörmann's PTRS above, as
 //! `numpy/random/src/distributions/distributions.c` does.
