@@ -128,7 +128,8 @@ impl FusionWeightingConfig {
     /// The default configuration of a kind for a model with embedding width `d`,
     /// `n_modalities` modalities and the given signal names: the MLP reads every signal; the
     /// monotone scheduler reads the names starting with `agreement` as agreements and the
-    /// rest as uncertainties (the `energy` signal, used by QMF, is left out of both).
+    /// rest as uncertainties. The raw, unbounded `energy` signal (QMF's input) is left out of
+    /// both, so the schedulers only see signals in [-1, 1] by default.
     ///
     /// # Errors
     ///
@@ -142,13 +143,18 @@ impl FusionWeightingConfig {
         Ok(match kind {
             WeightingKind::Fixed => FusionWeightingConfig::Fixed,
             WeightingKind::MaAfsMlp => {
-                if signals.is_empty() {
-                    return Err(SchedulerError::Config(
-                        "ma-afs-mlp needs at least one signal".into(),
-                    ));
+                let bounded: Vec<String> = signals
+                    .iter()
+                    .filter(|s| s.as_str() != mafs_signals::ENERGY)
+                    .cloned()
+                    .collect();
+                if bounded.is_empty() {
+                    return Err(SchedulerError::Config(format!(
+                        "ma-afs-mlp needs at least one signal other than energy among {signals:?}"
+                    )));
                 }
                 FusionWeightingConfig::MaAfsMlp(
-                    MlpSchedulerConfig::new(signals.to_vec()).with_n_modalities(n_modalities),
+                    MlpSchedulerConfig::new(bounded).with_n_modalities(n_modalities),
                 )
             }
             WeightingKind::MaAfsMonotone => {
@@ -292,6 +298,33 @@ mod tests {
                 "{k}: {v:?}"
             );
         }
+    }
+
+    #[test]
+    fn defaults_leave_raw_energy_to_qmf() {
+        let names: Vec<String> = ["prototype_entropy", "agreement_cosine", "energy"]
+            .map(String::from)
+            .to_vec();
+        match FusionWeightingConfig::default_for(WeightingKind::MaAfsMlp, 4, 2, &names).unwrap() {
+            FusionWeightingConfig::MaAfsMlp(c) => {
+                assert_eq!(c.signals, vec!["prototype_entropy", "agreement_cosine"])
+            }
+            other => panic!("{other:?}"),
+        }
+        match FusionWeightingConfig::default_for(WeightingKind::MaAfsMonotone, 4, 2, &names)
+            .unwrap()
+        {
+            FusionWeightingConfig::MaAfsMonotone(c) => {
+                assert_eq!(c.uncertainty, vec!["prototype_entropy"]);
+                assert_eq!(c.agreement, vec!["agreement_cosine"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let only_energy = vec!["energy".to_string()];
+        assert!(matches!(
+            FusionWeightingConfig::default_for(WeightingKind::MaAfsMlp, 4, 2, &only_energy),
+            Err(SchedulerError::Config(_))
+        ));
     }
 
     #[test]

@@ -182,8 +182,14 @@ fn prototypes(
     p
 }
 
+/// 256 cases from a fixed proptest seed (reproducible runs); set `PROPTEST_RNG_SEED` to
+/// explore other cases.
 fn config() -> ProptestConfig {
-    ProptestConfig::with_cases(256)
+    let mut config = ProptestConfig::with_cases(256);
+    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
+        config.rng_seed = proptest::test_runner::RngSeed::Fixed(0x4d41_4653);
+    }
+    config
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -815,14 +821,30 @@ proptest! {
     /// embedding entry matches the central difference `(L(x + h) - L(x - h)) / 2h` with
     /// `h = 1e-2` in f32, within `0.02 * max(|g|, |g_fd|) + 3e-3` (the truncation error
     /// `h^2 L''' / 6` and f32 rounding `~1e-7 / h`; the prototype temperature is 0.5 so that
-    /// `L'''` stays moderate), for the MLP and the monotone scheduler alike.
+    /// `L'''` stays moderate, and embedding rows have norm at least 0.5), for the MLP and the
+    /// monotone scheduler alike.
     #[test]
     fn theory_t7_gradients(seed in any::<u64>(), b in 1usize..3, m in 1usize..4, d in 2usize..4, tau in 0.5f64..3.0, monotone in any::<bool>()) {
         let device = Device::flex().autodiff();
         let r = &mut rng(seed);
         let proto = prototypes(r, 5, d, 0.5, &device);
         let present = presence(r, b, m, 0.25, true);
-        let pooled: Vec<Tensor<2>> = (0..m).map(|_| rand2(r, [b, d], -1.5, 1.5, &device)).collect();
+        // Rows rescaled to norm >= 0.5: the normalisation's curvature grows like 1/||z||^2 at
+        // the origin, where a fixed finite-difference step stops being accurate.
+        let pooled: Vec<Tensor<2>> = (0..m)
+            .map(|_| {
+                let mut v = uniform(r, b * d, -1.5, 1.5);
+                for row in v.chunks_mut(d) {
+                    let norm = row.iter().map(|x| x * x).sum::<f32>().sqrt();
+                    if norm < 1e-3 {
+                        row[0] = 0.5;
+                    } else if norm < 0.5 {
+                        row.iter_mut().for_each(|x| *x *= 0.5 / norm);
+                    }
+                }
+                t2d(v, [b, d], &device)
+            })
+            .collect();
         let c = rand2(r, [b, d], -1.0, 1.0, &device);
         let sched: Box<dyn Scheduler> = if monotone {
             let mut mono = MonotoneSchedulerConfig::new(vec!["prototype_entropy".into()])

@@ -39,7 +39,7 @@ impl EnergyConfig {
 /// The free energy `E_m = -T * logsumexp(logits_m / T)` of each modality's unimodal logits
 /// (Liu et al. 2020, used by QMF). It is *raw*, not in `[0, 1]`: lower energy means a more
 /// confident, more in-distribution prediction, and its scale grows with the logits. QMF's
-/// confidence is `-E_m / 10` ([`mafs_core`] consumers: see `mafs-scheduler`'s `QmfWeighting`).
+/// confidence is `-E_m / 10` (`mafs-scheduler`'s `QmfWeighting` reads this signal).
 #[derive(Debug, Clone, Copy)]
 pub struct Energy {
     /// Temperature `T`.

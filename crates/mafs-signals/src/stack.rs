@@ -35,6 +35,14 @@ pub enum SignalKind {
 }
 
 impl SignalKind {
+    /// The default, label-free signals of MA-AFS: prototype entropy (the visual and textual
+    /// entropy) and both cross-modal agreements. They need no unimodal head.
+    pub const DEFAULT: [SignalKind; 3] = [
+        SignalKind::PrototypeEntropy,
+        SignalKind::AgreementCosine,
+        SignalKind::AgreementJs,
+    ];
+
     /// The name the signal carries in a [`SignalSet`].
     pub fn name(self) -> &'static str {
         match self {
