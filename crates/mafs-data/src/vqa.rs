@@ -138,6 +138,25 @@ impl ImageLayout {
     }
 }
 
+impl ImageLayout {
+    /// The path of an image under `dir`. The COCO layout also accepts `dir` being the
+    /// subtype folder itself (`val2014/`): when `dir/<subtype>/<name>` does not exist but
+    /// `dir/<name>` does, that one is used.
+    pub fn resolve(&self, dir: &Path, file_name: &str) -> PathBuf {
+        let full = dir.join(file_name);
+        if let ImageLayout::Coco { .. } = self
+            && !full.exists()
+            && let Some(base) = Path::new(file_name).file_name()
+        {
+            let flat = dir.join(base);
+            if flat.exists() {
+                return flat;
+            }
+        }
+        full
+    }
+}
+
 /// Options of the VQA loader.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VqaOptions {
@@ -381,7 +400,10 @@ pub fn load_vqa(
             Some(&k) => pending[k].0.questions.push(qa),
             None => {
                 let filename = opts.layout.file_name(q.image_id, &subtype);
-                let path = opts.images_dir.as_ref().map(|d| d.join(&filename));
+                let path = opts
+                    .images_dir
+                    .as_ref()
+                    .map(|d| opts.layout.resolve(d, &filename));
                 by_image.insert(q.image_id, pending.len());
                 pending.push((
                     Instance {
@@ -424,6 +446,15 @@ mod tests {
             "val2014/COCO_val2014_000000000042.jpg"
         );
         assert_eq!(ImageLayout::ById.file_name(42, ""), "42.png");
+        let dir = tempfile::tempdir().unwrap();
+        let name = coco.file_name(42, "val2014");
+        assert_eq!(coco.resolve(dir.path(), &name), dir.path().join(&name));
+        std::fs::write(dir.path().join("COCO_val2014_000000000042.jpg"), b"x").unwrap();
+        assert_eq!(
+            coco.resolve(dir.path(), &name),
+            dir.path().join("COCO_val2014_000000000042.jpg"),
+            "the subtype folder itself may be given"
+        );
         let p = ImageLayout::Pattern("{subtype}/x_{image_id:012}_{image_id}.jpg".into());
         assert_eq!(p.file_name(7, "s"), "s/x_000000000007_7.jpg");
     }
