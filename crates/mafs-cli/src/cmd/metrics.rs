@@ -116,7 +116,7 @@ fn caption(a: &CaptionArgs) -> anyhow::Result<Value> {
             .iter()
             .map(|i| {
                 (
-                    i.image_id.to_string(),
+                    i.image_id.key(),
                     json!({
                         "Bleu_1": i.bleu[0], "Bleu_2": i.bleu[1], "Bleu_3": i.bleu[2],
                         "Bleu_4": i.bleu[3], "CIDEr": i.cider, "ROUGE_L": i.rouge_l,
@@ -149,11 +149,8 @@ fn vqa(a: &VqaArgs) -> anyhow::Result<Value> {
         },
     });
     if a.per_question {
-        let per: BTreeMap<String, f64> = m
-            .per_question
-            .iter()
-            .map(|(q, v)| (q.to_string(), *v))
-            .collect();
+        let per: BTreeMap<String, f64> =
+            m.per_question.iter().map(|(q, v)| (q.key(), *v)).collect();
         out["perQuestion"] = json!(per);
     }
     Ok(out)
@@ -226,4 +223,97 @@ fn retrieval_cmd(a: &RetrievalArgs) -> anyhow::Result<Value> {
     }
     .with_context(|| format!("in {}", a.scores.display()))?;
     Ok(serde_json::to_value(ranks.metrics())?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../datasets/fixtures/metrics")
+            .join(name)
+    }
+
+    #[test]
+    fn caption_command_prints_pycocoevalcap_names() {
+        let out = caption(&CaptionArgs {
+            results: fixture("captions_results.json"),
+            annotations: fixture("captions_annotations.json"),
+            only_result_images: false,
+            per_image: true,
+        })
+        .unwrap();
+        for k in ["Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "CIDEr", "ROUGE_L"] {
+            assert!(out[k].is_f64(), "{k} in {out}");
+        }
+        assert_eq!(out["n_images"], 40);
+        assert!(out["per_image"]["1001"]["CIDEr"].is_f64());
+    }
+
+    #[test]
+    fn vqa_command_prints_official_rounding_too() {
+        let out = vqa(&VqaArgs {
+            results: fixture("vqa_results.json"),
+            questions: fixture("vqa_questions.json"),
+            annotations: fixture("vqa_annotations.json"),
+            per_question: true,
+        })
+        .unwrap();
+        assert_eq!(out["rounded"]["overall"], 82.86);
+        assert_eq!(out["n_questions"], 42);
+        assert_eq!(out["perQuestion"]["9000"], 100.0);
+    }
+
+    #[test]
+    fn retrieval_command_reads_both_layouts() {
+        let dir = tempfile_dir();
+        let one = dir.join("one.json");
+        std::fs::write(
+            &one,
+            r#"{"caption_to_item": [0, 0, 1, 1], "similarity": [[0.9, 0.1, 0.2, 0.3], [0.5, 0.4, 0.8, 0.1]]}"#,
+        )
+        .unwrap();
+        let out = retrieval_cmd(&RetrievalArgs {
+            scores: one,
+            pessimistic_ties: false,
+        })
+        .unwrap();
+        assert_eq!(out["i2t_r1"], 100.0);
+        assert_eq!(out["t2i_r1"], 50.0);
+        let two = dir.join("two.json");
+        std::fs::write(
+            &two,
+            r#"{"caption_to_item": [0, 1], "i2t": [[1.0, 0.0], [0.0, 1.0]], "t2i": [[0.0, 1.0], [0.0, 1.0]]}"#,
+        )
+        .unwrap();
+        let out = retrieval_cmd(&RetrievalArgs {
+            scores: two,
+            pessimistic_ties: false,
+        })
+        .unwrap();
+        assert_eq!(out["i2t_r1"], 100.0);
+        assert_eq!(out["t2i_r1"], 50.0);
+        let bad = dir.join("bad.json");
+        std::fs::write(
+            &bad,
+            r#"{"caption_to_item": [0], "similarity": [[1.0, 2.0]]}"#,
+        )
+        .unwrap();
+        let err = retrieval_cmd(&RetrievalArgs {
+            scores: bad,
+            pessimistic_ties: false,
+        })
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("similarity[0]"), "{err:#}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// A directory of this test process under the system temp dir (mafs-cli has no
+    /// tempfile dependency).
+    fn tempfile_dir() -> PathBuf {
+        let d = std::env::temp_dir().join(format!("mafs-metrics-cli-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
 }

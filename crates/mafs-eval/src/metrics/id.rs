@@ -29,6 +29,16 @@ impl fmt::Display for Id {
     }
 }
 
+impl Id {
+    /// The id as a plain string (no quotes for string ids), e.g. for JSON object keys.
+    pub fn key(&self) -> String {
+        match self {
+            Id::Int(i) => i.to_string(),
+            Id::Str(s) => s.clone(),
+        }
+    }
+}
+
 impl From<i64> for Id {
     fn from(i: i64) -> Self {
         Id::Int(i)

@@ -15,6 +15,7 @@
 //! directions have different score matrices (each re-ranks its own top k), so
 //! [`retrieval_metrics_two_way`] takes both.
 
+use burn::tensor::Tensor;
 use serde::Serialize;
 
 use super::error::{MetricsError, Result};
@@ -254,6 +255,29 @@ pub fn retrieval_metrics_two_way(
     Ok(ranks_two_way(i2t, t2i, n_items, caption_to_item, TiePolicy::default())?.metrics())
 }
 
+/// Recall metrics from a burn similarity tensor `[n_items, n_captions]` (read back to the
+/// host, then as [`retrieval_metrics`]).
+///
+/// # Errors
+/// As [`ranks_two_way`], and if the tensor's columns do not match `caption_to_item`.
+pub fn retrieval_metrics_tensor(
+    similarity: Tensor<2>,
+    caption_to_item: &[usize],
+) -> Result<RetrievalMetrics> {
+    let [n_items, n_captions] = similarity.dims();
+    if n_captions != caption_to_item.len() {
+        return Err(MetricsError::InvalidInput(format!(
+            "similarity has {n_captions} columns but {} captions are mapped",
+            caption_to_item.len()
+        )));
+    }
+    let data = similarity
+        .into_data_as::<f32>()
+        .try_into_vec::<f32>()
+        .map_err(|e| MetricsError::InvalidInput(format!("similarity readback: {e:?}")))?;
+    retrieval_metrics(&data, n_items, caption_to_item)
+}
+
 /// Indices of the `k` highest scores of a row, best first (ties: lower index first).
 pub fn top_k(row: &[f32], k: usize) -> Vec<usize> {
     let cmp = |a: &usize, b: &usize| row[*b].total_cmp(&row[*a]).then(a.cmp(b));
@@ -410,6 +434,21 @@ mod tests {
         let mut sim = vec![0.0f32; 18];
         sim[3] = f32::NAN;
         assert!(retrieval_metrics(&sim, 3, &mapping()).is_err());
+    }
+
+    #[test]
+    fn tensor_input_matches_slice_input() {
+        let device = burn::tensor::Device::flex();
+        #[rustfmt::skip]
+        let sim = vec![
+            0.1f32, 0.9, 0.8, 0.2, 0.0, 0.3,
+            0.5, 0.6, 0.1, 0.4, 0.7, 0.0,
+            0.9, 0.8, 0.7, 0.6, 0.5, 0.1,
+        ];
+        let t = Tensor::<2>::from_data(burn::tensor::TensorData::new(sim.clone(), [3, 6]), &device);
+        let a = retrieval_metrics_tensor(t, &mapping()).unwrap();
+        let b = retrieval_metrics(&sim, 3, &mapping()).unwrap();
+        assert_eq!(a, b);
     }
 
     #[test]

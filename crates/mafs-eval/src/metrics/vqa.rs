@@ -505,6 +505,17 @@ pub struct VqaPaths<'a> {
     pub annotations: &'a Path,
 }
 
+impl VqaPaths<'static> {
+    /// Placeholder names for data that did not come from files.
+    pub fn in_memory() -> Self {
+        Self {
+            results: Path::new("<results>"),
+            questions: Path::new("<questions>"),
+            annotations: Path::new("<annotations>"),
+        }
+    }
+}
+
 fn record(path: &Path, record: String, message: &str) -> MetricsError {
     MetricsError::Record {
         path: path.to_path_buf(),
