@@ -26,6 +26,10 @@ enum Command {
     Train(Box<cmd::train::TrainArgs>),
     /// Evaluate a saved run, clean or corrupted.
     Eval(cmd::eval::EvalArgs),
+    /// Answer, caption or rank for one input with a saved run.
+    Predict(cmd::predict::PredictArgs),
+    /// Print an instance's uncertainty signals and fusion weights, and why they moved.
+    Explain(cmd::explain::ExplainArgs),
     /// Train and compare fusions side by side, clean and corrupted (the main job).
     Compare(Box<cmd::compare::CompareArgs>),
 }
@@ -39,6 +43,8 @@ fn main() -> std::process::ExitCode {
         Command::Train(args) => cmd::train::run(*args),
         Command::Eval(args) => cmd::eval::run(args),
         Command::Compare(args) => cmd::compare::run(*args),
+        Command::Predict(args) => cmd::predict::run(args),
+        Command::Explain(args) => cmd::explain::run(args),
     };
     match result {
         Ok(code) => code,

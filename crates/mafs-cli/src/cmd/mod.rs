@@ -4,5 +4,7 @@ pub mod compare;
 pub mod corrupt;
 pub mod data;
 pub mod eval;
+pub mod explain;
 pub mod metrics;
+pub mod predict;
 pub mod train;
