@@ -225,10 +225,8 @@ impl ModalityEncoder for ImageVit {
         };
         let out = self.forward(images.clone());
         let [b, n, _] = out.tokens.dims();
-        let padding = Tensor::<2, Bool>::from_data(
-            burn::tensor::TensorData::new(vec![false; b * n], [b, n]),
-            &out.tokens.device(),
-        );
+        // no padding: made on the device, no host buffer
+        let padding: Tensor<2, Bool> = Tensor::<2, Int>::zeros([b, n], &out.tokens.device()).bool();
         Encoded::new(
             self.modality.clone(),
             out.tokens,
