@@ -137,10 +137,7 @@ pub fn speckle_noise(
         .data
         .iter()
         .zip(&z)
-        .map(|(&x, &n)| {
-            let x = x;
-            (x + x * c * n).clamp(0.0, 1.0)
-        })
+        .map(|(&x, &n)| (x + x * c * n).clamp(0.0, 1.0))
         .collect();
     FloatImage {
         data,
