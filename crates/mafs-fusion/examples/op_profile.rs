@@ -140,7 +140,10 @@ fn main() {
     let kv = LinearConfig::new(d, 2 * d).init(&device);
     time("kv_proj [b,65,d] -> 2d", 40, || sync(kv.forward(x.clone())));
     time("cross-attn 8 queries -> 65 tokens", 40, || {
-        sync(ca.forward(queries.clone(), x.clone(), Some(&no_pad), false).output)
+        sync(
+            ca.forward(queries.clone(), x.clone(), Some(&no_pad), false)
+                .output,
+        )
     });
     time("cross-attn, no padding mask", 40, || {
         sync(ca.forward(queries.clone(), x.clone(), None, false).output)

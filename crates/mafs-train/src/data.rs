@@ -38,9 +38,11 @@ pub fn load_splits(
             test,
             shift,
         } => {
-            let mut cfg = WorldConfig::default();
-            cfg.seed = *seed;
-            cfg.image_size = image_size;
+            let mut cfg = WorldConfig {
+                seed: *seed,
+                image_size,
+                ..WorldConfig::default()
+            };
             for (split, n) in [
                 (Split::Train, *train),
                 (Split::Val, *val),

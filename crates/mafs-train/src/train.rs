@@ -157,20 +157,16 @@ pub fn tau_schedule(config: &RunConfig, total_steps: usize) -> TemperatureSchedu
     }
 }
 
+/// The splits of a run's data.
+pub type Splits = std::collections::BTreeMap<Split, Vec<Instance>>;
+
 /// Loads the splits, builds or reloads the vocabulary, and builds the model for a run.
 pub fn prepare(
     config: &RunConfig,
     run: &RunDir,
     reuse_vocab: bool,
     device: &Device,
-) -> Result<
-    (
-        std::collections::BTreeMap<Split, Vec<Instance>>,
-        Vocabulary,
-        MafsModel,
-    ),
-    TrainError,
-> {
+) -> Result<(Splits, Vocabulary, MafsModel), TrainError> {
     let preset = mafs_encoders::EncoderPreset::load(&config.preset)
         .map_err(|e| TrainError::Config(e.to_string()))?;
     let splits = load_splits(&config.data, preset.vision.image_size as u32)?;
@@ -337,7 +333,10 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
                     ),
                 );
                 let every = config.optim.checkpoint_every;
-                if every > 0 && state.step % every == 0 && state.batch_in_epoch < order.len() {
+                if every > 0
+                    && state.step.is_multiple_of(every)
+                    && state.batch_in_epoch < order.len()
+                {
                     state.partial_sums = save_partial(&sums, &weight_sums);
                     run.save(slot.as_ref().expect("model"), &optim, &state, opts.keep)?;
                 }

@@ -270,7 +270,9 @@ mod tests {
     fn disk_kernel_sums_to_one_and_small_radius_is_centre() {
         let (k, n) = disk_kernel(3.0, 0.1);
         assert_eq!(n, 17);
-        assert!((k.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+        // The kernel is rounded to float32 as the reference's is, so it sums to one within
+        // float32 round-off (289 taps, each within 6e-8 relative).
+        assert!((k.iter().sum::<f64>() - 1.0).abs() < 1e-6);
         let (k, n) = disk_kernel(0.5, 0.0);
         assert_eq!(k[(n / 2) * n + n / 2], 1.0);
         let (_, n) = disk_kernel(10.0, 0.5);

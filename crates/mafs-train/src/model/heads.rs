@@ -8,6 +8,7 @@ use mafs_heads::{CaptioningHead, ItcHead, ItmHead, UnimodalHeads, VqaHead};
 
 /// The fusion head.
 #[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)] // one per model, never in a collection
 pub enum FusionModule {
     /// Late fusion of pooled embeddings.
     Late(LateFusionHead),
@@ -64,6 +65,7 @@ pub struct VqaHeads {
 
 /// The task heads.
 #[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)] // one per model, never in a collection
 pub enum TaskModule {
     /// Retrieval.
     Retrieval(RetrievalHeads),
