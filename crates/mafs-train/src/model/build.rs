@@ -223,3 +223,56 @@ pub fn build_model(
         spec,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::module::Module;
+
+    fn vocab() -> VocabSizes {
+        VocabSizes {
+            vocab_size: 300,
+            n_answers: 64,
+            bos_id: 1,
+            eos_id: 2,
+            pad_id: 0,
+            has_bos_eos: true,
+        }
+    }
+
+    #[test]
+    fn scheduler_is_under_one_percent_of_the_tiny_model() {
+        let device = Device::flex();
+        for task in Task::ALL {
+            for fusion in [FusionKind::MaAfs, FusionKind::MaAfsMonotone] {
+                let model =
+                    build_model(&RunConfig::new(task, fusion, 0), vocab(), &device).unwrap();
+                let (s, total) = (model.scheduler_params(), model.num_params());
+                assert!(s > 0, "{task} {fusion}: the scheduler has parameters");
+                assert!(
+                    (s as f64) < 0.01 * total as f64,
+                    "{task} {fusion}: scheduler {s} of {total} parameters"
+                );
+                assert!(
+                    total > 1_000_000,
+                    "{task} {fusion}: tiny has {total} parameters"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_fusion_builds_for_every_task() {
+        let device = Device::flex();
+        for task in Task::ALL {
+            for fusion in FusionKind::ALL {
+                let m = build_model(&RunConfig::new(task, fusion, 0), vocab(), &device).unwrap();
+                assert_eq!(m.spec.n_modalities(), if task == Task::Vqa { 3 } else { 2 });
+                assert_eq!(
+                    m.itm_fusion.is_some(),
+                    task == Task::Retrieval && !fusion.is_late()
+                );
+            }
+        }
+    }
+}
