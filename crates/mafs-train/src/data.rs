@@ -83,7 +83,7 @@ pub fn load_splits(
             // One VQA v2 file pair is one split: hold out images deterministically by id
             // (80/10/10) so that a run still validates and tests on unseen images.
             for mut inst in instances {
-                inst.split = match splitmix(inst.id) % 10 {
+                inst.split = match crate::train::mix(inst.id, 0) % 10 {
                     0 => Split::Val,
                     1 => Split::Test,
                     _ => Split::Train,
@@ -98,13 +98,6 @@ pub fn load_splits(
         )));
     }
     Ok(out)
-}
-
-fn splitmix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// The text side of a run: tokenizer and answer vocabulary, saved beside the weights.
