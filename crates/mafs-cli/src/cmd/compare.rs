@@ -10,6 +10,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use mafs_data::Split;
 use mafs_data::corrupt::{CorruptionSpec, DonorPool};
+use mafs_train::atomic::write_atomic;
 use mafs_train::config::{FusionKind, Task};
 use mafs_train::data::load_splits;
 use mafs_train::device::parse_device;
@@ -128,13 +129,14 @@ pub fn run(args: CompareArgs) -> Result<ExitCode> {
     let table = markdown(&rows, args.train.task);
     println!("{table}");
     std::fs::create_dir_all(&args.out_dir)?;
-    std::fs::write(args.out_dir.join("compare.md"), &table)?;
-    std::fs::write(
-        args.out_dir.join("compare.json"),
-        serde_json::to_string_pretty(&rows)?,
+    // Atomic writes: an interrupted report never leaves a half-written file behind.
+    write_atomic(&args.out_dir.join("compare.md"), table.as_bytes())?;
+    write_atomic(
+        &args.out_dir.join("compare.json"),
+        serde_json::to_string_pretty(&rows)?.as_bytes(),
     )?;
     let svg = chart(&rows, args.train.task);
-    std::fs::write(args.out_dir.join("compare.svg"), svg)?;
+    write_atomic(&args.out_dir.join("compare.svg"), svg.as_bytes())?;
     eprintln!(
         "[compare] wrote {0}/compare.md, {0}/compare.json and {0}/compare.svg",
         args.out_dir.display()

@@ -103,7 +103,8 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         "results": results,
     }))?;
     if let Some(path) = &args.json {
-        std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
+        mafs_train::atomic::write_atomic(path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     println!("{text}");
     Ok(ExitCode::SUCCESS)
