@@ -438,55 +438,29 @@ pub fn load_run(
 }
 
 fn save_partial(sums: &LossParts, weights: &[f64]) -> Vec<f64> {
-    let mut v = vec![
-        sums.total,
-        sums.task,
-        sums.unimodal,
-        sums.reg,
-        sums.proto,
-        sums.itm,
-        sums.confidence,
-    ];
+    let mut v = sums.to_vec();
     v.extend_from_slice(weights);
     v
 }
 
 fn restore_partial(v: &[f64], m: usize) -> (LossParts, Vec<f64>) {
-    if v.len() != 7 + m {
+    if v.len() != LossParts::LEN + m {
         return (LossParts::default(), vec![0.0; m]);
     }
-    (
-        LossParts {
-            total: v[0],
-            task: v[1],
-            unimodal: v[2],
-            reg: v[3],
-            proto: v[4],
-            itm: v[5],
-            confidence: v[6],
-        },
-        v[7..].to_vec(),
-    )
+    let (parts, weights) = v.split_at(LossParts::LEN);
+    (LossParts::from_slice(parts), weights.to_vec())
 }
 
 fn add_parts(acc: &mut LossParts, p: &LossParts) {
-    acc.total += p.total;
-    acc.task += p.task;
-    acc.unimodal += p.unimodal;
-    acc.reg += p.reg;
-    acc.proto += p.proto;
-    acc.itm += p.itm;
-    acc.confidence += p.confidence;
+    let sum: Vec<f64> = acc
+        .to_vec()
+        .iter()
+        .zip(p.to_vec())
+        .map(|(a, b)| a + b)
+        .collect();
+    *acc = LossParts::from_slice(&sum);
 }
 
 fn scale_parts(p: &LossParts, s: f64) -> LossParts {
-    LossParts {
-        total: p.total * s,
-        task: p.task * s,
-        unimodal: p.unimodal * s,
-        reg: p.reg * s,
-        proto: p.proto * s,
-        itm: p.itm * s,
-        confidence: p.confidence * s,
-    }
+    LossParts::from_slice(&p.to_vec().iter().map(|v| v * s).collect::<Vec<_>>())
 }

@@ -49,6 +49,47 @@ pub struct LossParts {
     pub confidence: f64,
 }
 
+impl LossParts {
+    /// Number of terms.
+    pub const LEN: usize = 7;
+
+    /// The terms in declaration order (the layout of `TrainState::partial_sums`).
+    pub fn to_vec(&self) -> Vec<f64> {
+        vec![
+            self.total,
+            self.task,
+            self.unimodal,
+            self.reg,
+            self.proto,
+            self.itm,
+            self.confidence,
+        ]
+    }
+
+    /// The inverse of [`LossParts::to_vec`].
+    ///
+    /// # Panics
+    ///
+    /// Panics if `v` does not hold [`LossParts::LEN`] values.
+    pub fn from_slice(v: &[f64]) -> Self {
+        assert_eq!(
+            v.len(),
+            Self::LEN,
+            "LossParts::from_slice: {} values",
+            v.len()
+        );
+        Self {
+            total: v[0],
+            task: v[1],
+            unimodal: v[2],
+            reg: v[3],
+            proto: v[4],
+            itm: v[5],
+            confidence: v[6],
+        }
+    }
+}
+
 /// Output of [`MafsModel::forward_loss`].
 #[derive(Debug, Clone)]
 pub struct StepOutput {
