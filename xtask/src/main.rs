@@ -11,8 +11,12 @@
 
 use std::process::{Command, ExitCode};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
+
+mod exec;
+
 use clap::{Parser, Subcommand};
+use exec::{cargo, mafs, run};
 
 #[derive(Parser, Debug)]
 #[command(name = "xtask", about = "mafs project automation")]
@@ -61,37 +65,6 @@ const MAIN_JOB: [&str; 11] = [
     "--epochs",
     "3",
 ];
-
-fn cargo() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string()))
-}
-
-/// Runs `mafs <args>` through cargo (dev profile: optimised dependencies, shared build).
-fn mafs(args: &[String]) -> Result<ExitCode> {
-    let mut cmd = cargo();
-    cmd.args([
-        "run",
-        "--quiet",
-        "--package",
-        "mafs-cli",
-        "--bin",
-        "mafs",
-        "--",
-    ]);
-    cmd.args(args);
-    run(cmd)
-}
-
-fn run(mut cmd: Command) -> Result<ExitCode> {
-    let status = cmd
-        .status()
-        .with_context(|| format!("could not start {cmd:?}"))?;
-    Ok(if status.success() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(status.code().unwrap_or(1).clamp(1, 255) as u8)
-    })
-}
 
 fn main() -> Result<ExitCode> {
     let cli = Cli::parse();
