@@ -8,12 +8,15 @@
 //! - `cargo xtask bench [ARGS]`: the criterion benchmarks, on the dev profile (its build of
 //!   burn is shared with the tests).
 //! - `cargo xtask ci`: what CI runs (`.ci/run`).
+//! - `cargo xtask robustness [ARGS]`: the robustness benchmark (`mafs robustness ARGS`):
+//!   report.md, results.json and figures in `reports/robustness`.
 
 use std::process::{Command, ExitCode};
 
 use anyhow::{Result, bail};
 
 mod exec;
+mod robustness;
 
 use clap::{Parser, Subcommand};
 use exec::{cargo, mafs, run};
@@ -47,6 +50,12 @@ enum Task {
     },
     /// Run what CI runs.
     Ci,
+    /// The robustness benchmark (`mafs robustness`; resumable).
+    Robustness {
+        /// Arguments passed to `mafs robustness`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 /// The README's main job: MA-AFS against fixed-query fusion on VQA over the built-in world
@@ -89,6 +98,7 @@ fn main() -> Result<ExitCode> {
             cmd.args(args);
             run(cmd)
         }
+        Task::Robustness { args } => robustness::run(args),
         Task::Ci => {
             let mut cmd = Command::new("bash");
             cmd.arg(".ci/run");

@@ -32,6 +32,9 @@ enum Command {
     Explain(cmd::explain::ExplainArgs),
     /// Train and compare fusions side by side, clean and corrupted (the main job).
     Compare(Box<cmd::compare::CompareArgs>),
+    /// The robustness benchmark: every task × fusion × seed, clean, corrupted at every
+    /// severity and shifted, in one report with paired tests, relative robustness and mCE.
+    Robustness(Box<cmd::robustness::RobustnessArgs>),
 }
 
 fn main() -> std::process::ExitCode {
@@ -43,6 +46,7 @@ fn main() -> std::process::ExitCode {
         Command::Train(args) => cmd::train::run(*args),
         Command::Eval(args) => cmd::eval::run(args),
         Command::Compare(args) => cmd::compare::run(*args),
+        Command::Robustness(args) => cmd::robustness::run(*args),
         Command::Predict(args) => cmd::predict::run(args),
         Command::Explain(args) => cmd::explain::run(args),
     };

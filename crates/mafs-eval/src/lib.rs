@@ -19,5 +19,7 @@
 //! know nothing of how predictions were made.
 
 pub mod metrics;
+pub mod plot;
+pub mod robustness;
 
 pub use metrics::error::MetricsError;

@@ -11,9 +11,10 @@ use burn::tensor::{Device, Int, Tensor};
 use mafs_core::{Encoded, FusionWeights};
 use mafs_data::dataset::CaptionDataset;
 use mafs_data::{Instance, InstanceTransform};
+use mafs_eval::metrics::retrieval::{Ranks, ranks_two_way};
 use mafs_eval::metrics::{
-    CaptionSample, CaptionScorer, HumanAnswer, RerankScore, itm_rerank, retrieval_metrics_two_way,
-    top_k, vqa_accuracy,
+    CaptionSample, CaptionScorer, HumanAnswer, RerankScore, TiePolicy, itm_rerank,
+    retrieval_metrics_two_way, top_k, vqa_accuracy,
 };
 use serde::{Deserialize, Serialize};
 
@@ -65,6 +66,23 @@ pub struct InstanceWeights {
     pub present: Vec<bool>,
 }
 
+/// One evaluated item's share of the headline metric, for paired tests over instances: the
+/// mean of `score` over [`EvalReport::item_scores`] is `metrics["main"]`.
+///
+/// VQA: one per question (`sub` is the question's index in its instance), its VQA accuracy
+/// in percent. Captioning: one per instance, its CIDEr-D. Retrieval: one per item, its
+/// image → text hits at 1, 5 and 10 plus the text → image hits of its captions scaled by
+/// `items / captions`, in percent, so that the mean is rsum.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemScore {
+    /// Instance id.
+    pub id: u64,
+    /// Question index within the instance (VQA), else 0.
+    pub sub: u32,
+    /// The item's score.
+    pub score: f64,
+}
+
 /// The result of one evaluation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvalReport {
@@ -85,6 +103,9 @@ pub struct EvalReport {
     pub instances: Vec<InstanceWeights>,
     /// Number of evaluated items (instances or questions).
     pub n: usize,
+    /// Each item's share of the headline metric, in evaluation order.
+    #[serde(default)]
+    pub item_scores: Vec<ItemScore>,
 }
 
 impl EvalReport {
@@ -211,6 +232,7 @@ pub fn evaluate(
     );
     let mut stats = WeightStats::default();
     let mut metrics = BTreeMap::new();
+    let mut item_scores = Vec::new();
     let n;
     match spec.task {
         Task::Retrieval => {
@@ -319,8 +341,16 @@ pub fn evaluate(
                 }
                 _ => (i2t, t2i, false),
             };
-            let m = retrieval_metrics_two_way(&final_i2t, &final_t2i, ni, &caption_to_item)
-                .map_err(|e| TrainError::Data(e.to_string()))?;
+            let ranks = ranks_two_way(
+                &final_i2t,
+                &final_t2i,
+                ni,
+                &caption_to_item,
+                TiePolicy::default(),
+            )
+            .map_err(|e| TrainError::Data(e.to_string()))?;
+            let m = ranks.metrics();
+            item_scores = retrieval_item_scores(&ranks, &item_ids, &caption_to_item);
             for (k, v) in [
                 ("i2t_r1", m.i2t_r1),
                 ("i2t_r5", m.i2t_r5),
@@ -350,7 +380,12 @@ pub fn evaluate(
                 let f = model.forward_items(&batch, opts.tau, true);
                 stats.add(&batch.ids, &f.weights, opts.per_instance);
                 let hyps = heads.decoder.generate(&f.fused, &gen_cfg);
-                for (row, h) in idx.iter().zip(hyps) {
+                for ((row, h), id) in idx.iter().zip(hyps).zip(&batch.ids) {
+                    item_scores.push(ItemScore {
+                        id: *id,
+                        sub: 0,
+                        score: f64::NAN,
+                    });
                     let tokens = h.first().map(|h| h.tokens.clone()).unwrap_or_default();
                     samples.push(CaptionSample {
                         candidate: vocab.tokenizer.decode(&tokens),
@@ -361,6 +396,9 @@ pub fn evaluate(
             let scores = CaptionScorer::new()
                 .score(&samples)
                 .map_err(|e| TrainError::Data(e.to_string()))?;
+            for (item, s) in item_scores.iter_mut().zip(&scores.per_item) {
+                item.score = s.cider;
+            }
             for (k, v) in scores.named() {
                 metrics.insert(k.to_string(), v);
             }
@@ -400,6 +438,11 @@ pub fn evaluate(
                         .map(|(j, a)| HumanAnswer::new(a.clone(), j as i64 + 1))
                         .collect();
                     let acc = 100.0 * vqa_accuracy(answer, &human);
+                    item_scores.push(ItemScore {
+                        id: item.instance.id,
+                        sub: item.question as u32,
+                        score: acc,
+                    });
                     acc_sum += acc;
                     let e = per_type
                         .entry(qa.question_type.clone())
@@ -427,7 +470,31 @@ pub fn evaluate(
         mean_signals,
         instances: stats.instances,
         n,
+        item_scores,
     })
+}
+
+/// Per-item shares of rsum (see [`ItemScore`]).
+fn retrieval_item_scores(
+    ranks: &Ranks,
+    item_ids: &[u64],
+    caption_to_item: &[usize],
+) -> Vec<ItemScore> {
+    let hits = |r: usize| [1, 5, 10].iter().filter(|&&k| r < k).count() as f64;
+    let scale = item_ids.len() as f64 / caption_to_item.len().max(1) as f64;
+    let mut t2i = vec![0.0; item_ids.len()];
+    for (c, &i) in caption_to_item.iter().enumerate() {
+        t2i[i] += hits(ranks.t2i[c]);
+    }
+    item_ids
+        .iter()
+        .enumerate()
+        .map(|(i, &id)| ItemScore {
+            id,
+            sub: 0,
+            score: 100.0 * (hits(ranks.i2t[i]) + scale * t2i[i]),
+        })
+        .collect()
 }
 
 /// Concatenates per-batch encodings of each modality along the batch.

@@ -7,4 +7,6 @@ pub mod eval;
 pub mod explain;
 pub mod metrics;
 pub mod predict;
+pub mod robustness;
+pub mod sweep;
 pub mod train;

@@ -1,0 +1,65 @@
+//! Pieces shared by the commands that train and evaluate several runs (`compare`,
+//! `robustness`): train a run or reuse it when finished, and turn a corruption spec into the
+//! transform an evaluation applies.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use burn::tensor::Device;
+use mafs_data::corrupt::{CorruptionSpec, DonorPool};
+use mafs_data::{Instance, InstanceTransform};
+use mafs_train::config::RunConfig;
+use mafs_train::train::{EpochRecord, TrainOptions, train};
+
+/// Whether the run in `out` has trained all of `config`'s epochs.
+pub fn is_finished(out: &Path, config: &RunConfig) -> bool {
+    out.join("latest.json").is_file()
+        && mafs_train::RunDir::open(out)
+            .and_then(|r| r.read_json::<Vec<EpochRecord>>("metrics.json"))
+            .map(|h| h.len() >= config.optim.epochs)
+            .unwrap_or(false)
+}
+
+/// Trains `config` into `out` (resuming a stopped run), or reuses it when it is finished.
+/// Returns the training wall time of this call, or `None` when the run was reused.
+pub fn train_or_reuse(
+    config: &RunConfig,
+    out: &Path,
+    device: &Device,
+    quiet: bool,
+    validate: bool,
+    label: &str,
+) -> Result<Option<f64>> {
+    if is_finished(out, config) {
+        eprintln!("[{label}] reusing the finished run in {}", out.display());
+        return Ok(None);
+    }
+    let mut opts = TrainOptions::new(out);
+    opts.resume = true;
+    opts.device = device.clone();
+    opts.quiet = quiet;
+    opts.validate = validate;
+    let start = Instant::now();
+    train(config, &opts).with_context(|| format!("training {label} in {}", out.display()))?;
+    Ok(Some(start.elapsed().as_secs_f64()))
+}
+
+/// The transform of a corruption spec (`image:gaussian_noise:3`, several comma-separated),
+/// seeded by the run seed, with the evaluated instances as misalignment donors.
+pub fn corruption_transform(
+    spec: &str,
+    seed: u64,
+    instances: &[Instance],
+) -> Result<Arc<dyn InstanceTransform>> {
+    let spec = CorruptionSpec::parse(spec)
+        .with_context(|| format!("corruption spec `{spec}`"))?
+        .with_seed(seed);
+    let spec = if spec.needs_donors() {
+        spec.with_donors(Arc::new(DonorPool::from_instances(instances)))
+    } else {
+        spec
+    };
+    Ok(Arc::new(spec))
+}

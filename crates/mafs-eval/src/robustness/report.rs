@@ -1,0 +1,370 @@
+//! The Markdown report of a sweep: the settings, one table per task (every condition, every
+//! fusion, mean ± sd over seeds), robustness summaries (relative robustness, mCE), and the
+//! report's five questions answered from the numbers, each with its test.
+
+use std::fmt::Write;
+
+use super::results::{CellResult, ConditionSpec};
+use super::stats::{MeanSpread, PairedBootstrap};
+use super::summary::{Summary, comparisons, find};
+
+/// What the report says about how the sweep was run.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReportHeader {
+    /// The command that made it.
+    pub command: String,
+    /// Settings, one `(name, value)` a line.
+    pub settings: Vec<(String, String)>,
+    /// Wall time of the sweep, seconds (this invocation).
+    pub wall_seconds: f64,
+    /// Figures: `(caption, file name of the PNG)`.
+    pub figures: Vec<(String, String)>,
+}
+
+/// `mean ± sd` (just the mean for one seed), `-` when missing.
+pub fn pm(m: &MeanSpread, digits: usize) -> String {
+    if !m.mean.is_finite() {
+        "-".to_string()
+    } else if m.n > 1 {
+        format!("{:.digits$} ± {:.digits$}", m.mean, m.sd)
+    } else {
+        format!("{:.digits$}", m.mean)
+    }
+}
+
+/// The verdict of a paired test at its interval: better, worse, or not resolved.
+pub fn verdict(t: &PairedBootstrap) -> &'static str {
+    if t.ci_low > 0.0 {
+        "better"
+    } else if t.ci_high < 0.0 {
+        "worse"
+    } else {
+        "no significant difference"
+    }
+}
+
+fn test_cell(t: &PairedBootstrap) -> String {
+    format!(
+        "{:+.2} [{:+.2}, {:+.2}], p = {:.3}",
+        t.mean_diff, t.ci_low, t.ci_high, t.p_value
+    )
+}
+
+fn tasks(cells: &[CellResult]) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    for c in cells {
+        if !v.contains(&c.task) {
+            v.push(c.task.clone());
+        }
+    }
+    v
+}
+
+fn fusions(cells: &[CellResult], task: &str) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    for c in cells.iter().filter(|c| c.task == task) {
+        if !v.contains(&c.fusion) {
+            v.push(c.fusion.clone());
+        }
+    }
+    v
+}
+
+/// The report as Markdown.
+pub fn markdown(
+    header: &ReportHeader,
+    conditions: &[ConditionSpec],
+    cells: &[CellResult],
+    summary: &Summary,
+) -> String {
+    let mut s = String::new();
+    let ours = &summary.config.ours;
+    let reference = &summary.config.reference;
+    let b = &summary.config.bootstrap;
+    let _ = writeln!(s, "# Robustness benchmark\n");
+    let _ = writeln!(s, "```sh\n{}\n```\n", header.command);
+    let _ = writeln!(s, "| setting | value |\n|---|---|");
+    for (k, v) in &header.settings {
+        let _ = writeln!(s, "| {k} | {v} |");
+    }
+    let _ = writeln!(
+        s,
+        "| paired test | bootstrap over seeds and instances, {} resamples, {:.0}% percentile interval, seed {} |",
+        b.resamples,
+        100.0 * b.confidence,
+        b.seed
+    );
+    let _ = writeln!(
+        s,
+        "| wall time of this invocation | {:.0} s |\n",
+        header.wall_seconds
+    );
+    let _ = writeln!(
+        s,
+        "Values are mean ± sample sd over seeds (one value: one seed). Tests compare `{ours}` \
+         with each other fusion on the same instances: the difference `{ours} - baseline` of \
+         the headline metric, its 95% interval and two-sided p-value. Relative robustness is \
+         `1 - (clean - corrupted) / clean`; CE is ImageNet-C's corruption error, \
+         `sum_s E_s / sum_s E_s({reference})` with `E = 100 * (1 - metric / best)`, and mCE its mean over corruption families.\n"
+    );
+    for task in tasks(cells) {
+        let fs = fusions(cells, &task);
+        let metric = cells
+            .iter()
+            .find(|c| c.task == task)
+            .map_or("main".to_string(), |c| c.main_metric.clone());
+        let _ = writeln!(s, "## {task} ({metric})\n");
+        // Summary table.
+        let _ = writeln!(
+            s,
+            "| fusion | clean | shift | mean corrupted | relative robustness | mCE (vs {reference}) | params | weighting params | train s |\n|---|---|---|---|---|---|---|---|---|"
+        );
+        for f in &fs {
+            let clean = find(summary, &task, f, "clean").map(|r| pm(&r.main, 2));
+            let shift = find(summary, &task, f, "shift").map(|r| pm(&r.main, 2));
+            let corrupted: Vec<f64> = conditions
+                .iter()
+                .filter(|c| c.is_corruption())
+                .filter_map(|c| find(summary, &task, f, &c.name).map(|r| r.main.mean))
+                .filter(|v| v.is_finite())
+                .collect();
+            let mean_corr = if corrupted.is_empty() {
+                "-".to_string()
+            } else {
+                format!(
+                    "{:.2}",
+                    corrupted.iter().sum::<f64>() / corrupted.len() as f64
+                )
+            };
+            let rob = summary
+                .robustness
+                .iter()
+                .find(|r| r.task == task && r.fusion == *f);
+            let cost = summary
+                .costs
+                .iter()
+                .find(|c| c.task == task && c.fusion == *f);
+            let _ = writeln!(
+                s,
+                "| {f} | {} | {} | {mean_corr} | {} | {} | {} | {} | {} |",
+                clean.unwrap_or_else(|| "-".into()),
+                shift.unwrap_or_else(|| "-".into()),
+                rob.map_or("-".into(), |r| pm(&r.relative_robustness, 3)),
+                rob.filter(|r| r.mce.is_finite())
+                    .map_or("-".into(), |r| format!("{:.3}", r.mce)),
+                cost.map_or("-".into(), |c| c.params.to_string()),
+                cost.map_or("-".into(), |c| c.weighting_params.to_string()),
+                cost.map_or("-".into(), |c| pm(&c.train_seconds, 0)),
+            );
+        }
+        // Full table.
+        let _ = writeln!(s, "\n### Every condition\n");
+        let _ = write!(s, "| condition |");
+        for f in &fs {
+            let _ = write!(s, " {f} |");
+        }
+        let _ = write!(s, " {ours} − baseline (95% CI, p) |\n|---|");
+        for _ in &fs {
+            let _ = write!(s, "---|");
+        }
+        let _ = writeln!(s, "---|");
+        for c in conditions {
+            let _ = write!(s, "| {} |", c.name);
+            for f in &fs {
+                let v = find(summary, &task, f, &c.name).map_or("-".into(), |r| pm(&r.main, 2));
+                let _ = write!(s, " {v} |");
+            }
+            let tests: Vec<String> = comparisons(summary, &task, &c.name)
+                .iter()
+                .map(|(b, t)| format!("vs {b}: {}", test_cell(&t.test)))
+                .collect();
+            let _ = writeln!(
+                s,
+                " {} |",
+                if tests.is_empty() {
+                    "-".into()
+                } else {
+                    tests.join("; ")
+                }
+            );
+        }
+        // The questions.
+        let _ = writeln!(s, "\n### The claims, answered by the numbers\n");
+        let clean_tests = comparisons(summary, &task, "clean");
+        let _ = writeln!(
+            s,
+            "**1. Is `{ours}` at least as good as every baseline clean?**\n"
+        );
+        if clean_tests.is_empty() {
+            let _ = writeln!(s, "No paired test (is `{ours}` in the sweep?).\n");
+        }
+        for (bname, t) in &clean_tests {
+            let _ = writeln!(
+                s,
+                "- vs {bname}: {} → {}",
+                test_cell(&t.test),
+                verdict(&t.test)
+            );
+        }
+        let worse: Vec<&str> = clean_tests
+            .iter()
+            .filter(|(_, t)| verdict(&t.test) == "worse")
+            .map(|(b, _)| *b)
+            .collect();
+        if !clean_tests.is_empty() {
+            let _ = writeln!(
+                s,
+                "\nAnswer: {}.\n",
+                if worse.is_empty() {
+                    "yes, within the test's resolution (no baseline is significantly better)"
+                        .to_string()
+                } else {
+                    format!("no: significantly worse than {}", worse.join(", "))
+                }
+            );
+        }
+        let _ = writeln!(
+            s,
+            "**2. Does its lead grow with severity?** (lead = `{ours} - baseline` at severity 0 = clean … 5; slope per severity step, per seed)\n"
+        );
+        let leads: Vec<_> = summary
+            .lead_trends
+            .iter()
+            .filter(|t| t.task == task)
+            .collect();
+        if leads.is_empty() {
+            let _ = writeln!(s, "No severity family or no baseline.\n");
+        } else {
+            let _ = writeln!(
+                s,
+                "| baseline | family | lead at 0…5 | slope |\n|---|---|---|---|"
+            );
+            for t in &leads {
+                let vals: Vec<String> = t
+                    .values
+                    .iter()
+                    .map(|(_, v)| format!("{:+.2}", v.mean))
+                    .collect();
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} |",
+                    t.against,
+                    t.family,
+                    vals.join(", "),
+                    pm(&t.slope, 3)
+                );
+            }
+            let grows = leads.iter().filter(|t| t.slope.mean > 0.0).count();
+            let _ = writeln!(
+                s,
+                "\nAnswer: the lead grows (positive mean slope) in {grows} of {} baseline × family pairs{}.\n",
+                leads.len(),
+                if leads.iter().any(|t| t.slope.n > 1
+                    && t.slope.mean.abs() > 2.0 * t.slope.sd / (t.slope.n as f64).sqrt())
+                {
+                    "; pairs whose slope exceeds twice its standard error are the ones to trust"
+                } else {
+                    "; no slope exceeds twice its standard error over seeds (or there is one seed), so none is established"
+                }
+            );
+        }
+        let _ = writeln!(
+            s,
+            "**3. Does the weight of a corrupted modality fall as severity rises?** (mean weight of the degraded modalities at severity 0 … 5)\n"
+        );
+        let weights: Vec<_> = summary
+            .weight_trends
+            .iter()
+            .filter(|t| t.task == task)
+            .collect();
+        if weights.is_empty() {
+            let _ = writeln!(
+                s,
+                "No severity family degrades a modality the models weight.\n"
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "| fusion | family | weight at 0…5 | slope |\n|---|---|---|---|"
+            );
+            for t in &weights {
+                let vals: Vec<String> = t
+                    .values
+                    .iter()
+                    .map(|(_, v)| format!("{:.3}", v.mean))
+                    .collect();
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} |",
+                    t.against,
+                    t.family,
+                    vals.join(", "),
+                    pm(&t.slope, 4)
+                );
+            }
+            let mine: Vec<_> = weights.iter().filter(|t| t.against == *ours).collect();
+            let falls = mine.iter().filter(|t| t.slope.mean < 0.0).count();
+            let _ = writeln!(
+                s,
+                "\nAnswer: for `{ours}` the weight falls (negative mean slope) in {falls} of {} families; \
+                 fixed fusions keep constant weights by construction.\n",
+                mine.len()
+            );
+        }
+        let _ = writeln!(s, "**4. Does it generalise better to `shift`?**\n");
+        let shift_tests = comparisons(summary, &task, "shift");
+        if shift_tests.is_empty() {
+            let _ = writeln!(s, "No shift split evaluated.\n");
+        }
+        for (bname, t) in &shift_tests {
+            let rr_o = find(summary, &task, ours, "shift").and_then(|r| r.relative_robustness);
+            let rr_b = find(summary, &task, bname, "shift").and_then(|r| r.relative_robustness);
+            let _ = writeln!(
+                s,
+                "- vs {bname}: {} → {} (shift / clean: {} vs {})",
+                test_cell(&t.test),
+                verdict(&t.test),
+                rr_o.map_or("-".into(), |m| pm(&m, 3)),
+                rr_b.map_or("-".into(), |m| pm(&m, 3)),
+            );
+        }
+        let _ = writeln!(s, "\n**5. What does it cost?**\n");
+        let oc = summary
+            .costs
+            .iter()
+            .find(|c| c.task == task && c.fusion == *ours);
+        for c in summary.costs.iter().filter(|c| c.task == task) {
+            let rel = oc.map_or(String::new(), |o| {
+                format!(
+                    " ({:+.2}% parameters and {:+.0}% training time relative to `{}`)",
+                    100.0 * (o.params as f64 / c.params as f64 - 1.0),
+                    100.0 * (o.train_seconds.mean / c.train_seconds.mean - 1.0),
+                    c.fusion
+                )
+            });
+            let _ = writeln!(
+                s,
+                "- {}: {} parameters, {} in the weighting ({:.2}%), training {} s, {} s per evaluation{}",
+                c.fusion,
+                c.params,
+                c.weighting_params,
+                100.0 * c.weighting_params as f64 / c.params.max(1) as f64,
+                pm(&c.train_seconds, 0),
+                pm(&c.eval_seconds, 1),
+                if c.fusion == *ours {
+                    String::new()
+                } else {
+                    rel
+                }
+            );
+        }
+        let _ = writeln!(s);
+    }
+    if !header.figures.is_empty() {
+        let _ = writeln!(s, "## Figures\n");
+        for (caption, file) in &header.figures {
+            let _ = writeln!(s, "**{caption}**\n\n![{caption}]({file})\n");
+        }
+    }
+    s
+}
