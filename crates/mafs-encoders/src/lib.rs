@@ -12,8 +12,12 @@
 //! [`CrossAttention`]) take burn's fused attention op whenever no attention weights are asked
 //! for, and are reused by the fusion heads.
 //!
-//! This crate depends on burn and mafs-core only: it does no I/O beyond reading a preset
-//! file, and knows nothing of data sets, signals, schedulers, fusion or training.
+//! Pretrained open_clip towers load through [`import`] (checkpoint keys mapped, converted and
+//! shape-checked, all or nothing).
+//!
+//! This crate depends on burn and mafs-core only (plus `safetensors`/`half` to read
+//! checkpoints): it does no I/O beyond reading a preset file or a checkpoint, and knows
+//! nothing of data sets, signals, schedulers, fusion or training.
 
 #![warn(missing_docs)]
 
@@ -23,6 +27,7 @@ pub mod block;
 pub mod cross_attention;
 pub mod dense;
 pub mod error;
+pub mod import;
 pub mod mlp;
 pub mod open_clip_config;
 pub mod patch;
