@@ -134,6 +134,64 @@ impl std::str::FromStr for Task {
     }
 }
 
+/// The loss of the VQA answer classifier and of its unimodal heads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VqaLossKind {
+    /// Binary cross-entropy against the soft scores, summed over answers (the VQA v2
+    /// literature's default: BUTD, Pythia, MCAN). Slow to leave its all-negative start with a
+    /// small answer vocabulary.
+    SoftBce,
+    /// Cross-entropy against the soft scores normalised to a distribution (one-hot for the
+    /// built-in world, whose ten human answers agree). The default.
+    #[default]
+    SoftCrossEntropy,
+    /// Cross-entropy on the most frequent answer.
+    CrossEntropy,
+}
+
+impl VqaLossKind {
+    /// Every kind.
+    pub const ALL: [VqaLossKind; 3] = [
+        VqaLossKind::SoftBce,
+        VqaLossKind::SoftCrossEntropy,
+        VqaLossKind::CrossEntropy,
+    ];
+
+    /// The command-line name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VqaLossKind::SoftBce => "soft-bce",
+            VqaLossKind::SoftCrossEntropy => "soft-cross-entropy",
+            VqaLossKind::CrossEntropy => "cross-entropy",
+        }
+    }
+
+    /// The head's loss.
+    pub fn to_head(self) -> mafs_heads::VqaLoss {
+        match self {
+            VqaLossKind::SoftBce => mafs_heads::VqaLoss::SoftBce,
+            VqaLossKind::SoftCrossEntropy => mafs_heads::VqaLoss::SoftCrossEntropy,
+            VqaLossKind::CrossEntropy => mafs_heads::VqaLoss::CrossEntropy,
+        }
+    }
+}
+
+impl std::str::FromStr for VqaLossKind {
+    type Err = TrainError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        VqaLossKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                TrainError::Config(format!(
+                    "unknown VQA loss `{s}`; expected one of: {}",
+                    VqaLossKind::ALL.map(|k| k.as_str()).join(", ")
+                ))
+            })
+    }
+}
+
 /// Where the data comes from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
@@ -338,6 +396,21 @@ pub struct RunConfig {
     pub min_word_count: usize,
     /// Answers kept in the VQA answer vocabulary.
     pub max_answers: usize,
+    /// Loss of the VQA answer classifier and unimodal heads (absent in configs written before
+    /// it existed, which trained with soft BCE).
+    #[serde(default = "legacy_vqa_loss")]
+    pub vqa_loss: VqaLossKind,
+    /// Pretrained towers to start from, and whether to freeze them (see [`crate::init`]).
+    #[serde(default)]
+    pub init: crate::init::EncoderInit,
+    /// A Hugging Face `tokenizer.json` replacing the word-level vocabulary (`None`: build the
+    /// word vocabulary from the training split).
+    #[serde(default)]
+    pub tokenizer: Option<PathBuf>,
+}
+
+fn legacy_vqa_loss() -> VqaLossKind {
+    VqaLossKind::SoftBce
 }
 
 impl RunConfig {
@@ -358,6 +431,9 @@ impl RunConfig {
             all_pairs: false,
             min_word_count: 1,
             max_answers: 256,
+            vqa_loss: VqaLossKind::default(),
+            init: crate::init::EncoderInit::default(),
+            tokenizer: None,
         }
     }
 
@@ -443,5 +519,30 @@ mod tests {
         let mut bad = c.clone();
         bad.optim.batch_size = 1;
         assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn vqa_loss_names_and_legacy_configs() {
+        for k in VqaLossKind::ALL {
+            assert_eq!(k.as_str().parse::<VqaLossKind>().unwrap(), k);
+            assert_eq!(
+                serde_json::to_string(&k).unwrap(),
+                format!("\"{}\"", k.as_str())
+            );
+        }
+        assert!(
+            "bce"
+                .parse::<VqaLossKind>()
+                .unwrap_err()
+                .to_string()
+                .contains("soft-bce")
+        );
+        let c = RunConfig::new(Task::Vqa, FusionKind::MaAfs, 0);
+        assert_eq!(c.vqa_loss, VqaLossKind::SoftCrossEntropy);
+        // a config written before the field existed trained with soft BCE
+        let mut v = serde_json::to_value(&c).unwrap();
+        v.as_object_mut().unwrap().remove("vqa_loss");
+        let old: RunConfig = serde_json::from_value(v).unwrap();
+        assert_eq!(old.vqa_loss, VqaLossKind::SoftBce);
     }
 }

@@ -18,6 +18,7 @@ pub mod eval;
 pub mod lr;
 pub mod model;
 pub mod progress;
+pub mod reference;
 pub mod train;
 
 pub use checkpoint::{RunDir, TrainState};

@@ -133,6 +133,7 @@ pub fn build_model(
     let modalities = modalities_for(config.task, config.vqa_side_text);
     let m = modalities.len();
     let signals = signals_for(config.task);
+    let vqa_loss = config.vqa_loss;
     let spec = ModelSpec {
         task: config.task,
         fusion: config.fusion,
@@ -207,8 +208,11 @@ pub fn build_model(
                 answer: VqaHeadConfig::new(
                     AnswerClassifierConfig::new(d, vocab.n_answers).with_d_hidden(2 * d),
                 )
+                .with_loss(vqa_loss.to_head())
                 .init(device),
-                unimodal: UnimodalHeadsConfig::new(d, vocab.n_answers, m).init(device),
+                unimodal: UnimodalHeadsConfig::new(d, vocab.n_answers, m)
+                    .with_loss(vqa_loss.to_head())
+                    .init(device),
             })
         }
     };
