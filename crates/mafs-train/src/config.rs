@@ -228,6 +228,11 @@ pub enum DataSource {
 }
 
 impl DataSource {
+    /// Training scenes of the built-in world when none are asked for (`mafs train`).
+    pub const WORLD_TRAIN: usize = 2000;
+    /// Validation and test scenes of the built-in world (each) when none are asked for.
+    pub const WORLD_EVAL: usize = 500;
+
     /// Parses `world`, `karpathy:FILE` or `vqa:QFILE,AFILE` (with `images` for the real
     /// formats).
     pub fn parse(spec: &str, images: Option<PathBuf>, seed: u64) -> Result<Self, TrainError> {
@@ -239,9 +244,9 @@ impl DataSource {
         if spec == "world" {
             return Ok(DataSource::World {
                 seed,
-                train: 4000,
-                val: 500,
-                test: 500,
+                train: Self::WORLD_TRAIN,
+                val: Self::WORLD_EVAL,
+                test: Self::WORLD_EVAL,
                 shift: 500,
             });
         }
@@ -352,8 +357,8 @@ impl Default for Optim {
     fn default() -> Self {
         Self {
             epochs: 4,
-            batch_size: 64,
-            lr: 1e-3,
+            batch_size: 32,
+            lr: 2e-3,
             weight_decay: 0.05,
             warmup_fraction: 0.05,
             grad_clip: 1.0,
