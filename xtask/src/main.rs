@@ -8,6 +8,8 @@
 //! - `cargo xtask bench [ARGS]`: the criterion benchmarks, on the dev profile (its build of
 //!   burn is shared with the tests).
 //! - `cargo xtask ci`: what CI runs (`.ci/run`).
+//! - `cargo xtask gpu-check`: on a GPU machine, wgpu (and cuda) agreement with the CPU and a
+//!   training-throughput table, in under five minutes.
 //! - `cargo xtask robustness [ARGS]`: the robustness benchmark (`mafs robustness ARGS`):
 //!   report.md, results.json and figures in `reports/robustness`.
 
@@ -16,6 +18,7 @@ use std::process::{Command, ExitCode};
 use anyhow::{Result, bail};
 
 mod exec;
+mod gpu_check;
 mod robustness;
 
 use clap::{Parser, Subcommand};
@@ -50,6 +53,9 @@ enum Task {
     },
     /// Run what CI runs.
     Ci,
+    /// On a GPU machine: build with wgpu (and cuda), check agreement with the CPU, print a
+    /// training-throughput table (fits in five minutes).
+    GpuCheck(gpu_check::GpuCheckArgs),
     /// The robustness benchmark (`mafs robustness`; resumable).
     Robustness {
         /// Arguments passed to `mafs robustness`.
@@ -99,6 +105,7 @@ fn main() -> Result<ExitCode> {
             run(cmd)
         }
         Task::Robustness { args } => robustness::run(args),
+        Task::GpuCheck(args) => gpu_check::run(args),
         Task::Ci => {
             let mut cmd = Command::new("bash");
             cmd.arg(".ci/run");

@@ -32,6 +32,9 @@ enum Command {
     Explain(cmd::explain::ExplainArgs),
     /// Train and compare fusions side by side, clean and corrupted (the main job).
     Compare(Box<cmd::compare::CompareArgs>),
+    /// Serve this machine's device(s) to `--device remote:HOST:PORT` clients (burn's remote
+    /// backend; feature `remote`).
+    ServeDevice(cmd::serve_device::ServeDeviceArgs),
     /// The robustness benchmark: every task × fusion × seed, clean, corrupted at every
     /// severity and shifted, in one report with paired tests, relative robustness and mCE.
     Robustness(Box<cmd::robustness::RobustnessArgs>),
@@ -49,6 +52,7 @@ fn main() -> std::process::ExitCode {
         Command::Robustness(args) => cmd::robustness::run(*args),
         Command::Predict(args) => cmd::predict::run(args),
         Command::Explain(args) => cmd::explain::run(args),
+        Command::ServeDevice(args) => cmd::serve_device::run(args),
     };
     match result {
         Ok(code) => code,

@@ -12,12 +12,15 @@ pub mod atomic;
 pub mod checkpoint;
 pub mod config;
 pub mod data;
+pub mod ddp;
 pub mod device;
 pub mod error;
 pub mod eval;
 pub mod lr;
 pub mod model;
+pub mod parity;
 pub mod progress;
+pub mod serve;
 pub mod reference;
 pub mod train;
 

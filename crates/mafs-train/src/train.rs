@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::mpsc::sync_channel;
 
 use burn::grad_clipping::GradientClippingConfig;
-use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{AdamWConfig, ModuleOptimizer};
 use burn::tensor::Device;
 use mafs_data::corrupt::{CorruptionAugmenter, CorruptionAugmenterConfig, DonorPool};
 use mafs_data::{Instance, InstanceTransform, Split};
@@ -48,6 +48,9 @@ pub struct TrainOptions {
     pub keep: usize,
     /// Validate each epoch.
     pub validate: bool,
+    /// Data-parallel training on these devices (`--devices`; see [`crate::ddp`]), the first
+    /// being the main device; empty or one device: `device` alone.
+    pub devices: Vec<Device>,
 }
 
 impl TrainOptions {
@@ -61,6 +64,7 @@ impl TrainOptions {
             stop_after: None,
             keep: 2,
             validate: true,
+            devices: Vec::new(),
         }
     }
 }
@@ -138,7 +142,8 @@ fn augmenter(
     Ok(Some(Arc::new(aug)))
 }
 
-fn optimizer(config: &RunConfig) -> ModuleOptimizer {
+/// The run's AdamW (weight decay, gradient clipping by global norm).
+pub fn optimizer(config: &RunConfig) -> ModuleOptimizer {
     let mut c = AdamWConfig::new().with_weight_decay(config.optim.weight_decay as f32);
     if config.optim.grad_clip > 0.0 {
         c = c.with_grad_clipping(Some(GradientClippingConfig::Norm(
@@ -178,7 +183,7 @@ pub fn prepare(
         v
     };
     device.seed(config.seed);
-    let model = build_model(config, vocab.sizes(), device)?;
+    let model = crate::ddp::initialize_params(build_model(config, vocab.sizes(), device)?);
     Ok((splits, vocab, model))
 }
 
@@ -203,7 +208,15 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
     } else {
         run.write_json("config.json", config)?;
     }
-    let device = opts.device.clone().autodiff();
+    let parallel = if opts.devices.len() > 1 {
+        Some(crate::ddp::DataParallel::new(opts.devices.clone())?)
+    } else {
+        None
+    };
+    let device = match &parallel {
+        Some(p) => p.main_device().clone(),
+        None => opts.device.clone().autodiff(),
+    };
     let (splits, vocab, model) = prepare(config, &run, resuming, &device)?;
     let mut model = model;
     let mut optim = optimizer(config);
@@ -232,6 +245,9 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
         TaskDataset::sampled(config.task, splits[&Split::Train].clone(), config.seed)
     };
     let bs = config.optim.batch_size;
+    if let Some(p) = &parallel {
+        p.shards(bs)?;
+    }
     let steps_per_epoch = train_set.len() / bs;
     if steps_per_epoch == 0 {
         return Err(TrainError::Config(format!(
@@ -261,7 +277,10 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
     )
     .quiet(opts.quiet);
     let mut steps_this_process = 0usize;
-    let data_device = device.clone();
+    let data_devices = match &parallel {
+        Some(p) => p.devices().to_vec(),
+        None => vec![device.clone()],
+    };
     while state.epoch < config.optim.epochs {
         let epoch = state.epoch;
         batcher.set_salt(epoch as u64 + 1);
@@ -278,26 +297,28 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
             let order_ref = &order;
             let batcher_ref = &batcher;
             let set_ref = &train_set;
-            let dev = data_device.clone();
+            let devs = data_devices.clone();
             scope.spawn(move || {
                 for idx in &order_ref[first..] {
-                    let b = set_ref.batch(batcher_ref, idx, epoch, &dev);
+                    let b = crate::ddp::batch_shards(set_ref, batcher_ref, idx, epoch, &devs);
                     if tx.send(b).is_err() {
                         break;
                     }
                 }
             });
             for (k, raw) in rx.iter().enumerate() {
-                let batch = to_model_batch(raw);
+                let shards: Vec<_> = raw.into_iter().map(to_model_batch).collect();
                 let step = state.step;
                 device.seed(mix(config.seed, step as u64));
                 let current = slot.as_ref().expect("the model is in its slot");
-                let out = current.forward_loss(
-                    &batch,
+                let out = crate::ddp::forward_backward(
+                    parallel.as_ref(),
+                    current,
+                    shards,
                     tau.tau(step),
                     &config.loss,
                     mix(config.seed ^ 0x17, step as u64),
-                );
+                )?;
                 if !out.parts.total.is_finite() {
                     let last_good = run
                         .latest()?
@@ -310,9 +331,8 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
                         last_good,
                     });
                 }
-                let grads = GradientsParams::from_grads(out.loss.backward(), current);
                 let m = slot.take().expect("the model is in its slot");
-                slot = Some(optim.step(lr.at(step), m, grads));
+                slot = Some(optim.step(lr.at(step), m, out.grads));
                 state.step += 1;
                 state.batch_in_epoch = first + k + 1;
                 state.last_loss = Some(out.parts.total);

@@ -13,7 +13,6 @@ use mafs_data::corrupt::{CorruptionSpec, DonorPool};
 use mafs_train::atomic::write_atomic;
 use mafs_train::config::{FusionKind, Task};
 use mafs_train::data::load_splits;
-use mafs_train::device::parse_device;
 use mafs_train::eval::{EvalOptions, evaluate};
 use mafs_train::train::{TrainOptions, load_run, tau_schedule, train};
 use serde::Serialize;
@@ -61,7 +60,7 @@ fn columns(task: Task) -> &'static [&'static str] {
 
 /// Runs `mafs compare`.
 pub fn run(args: CompareArgs) -> Result<ExitCode> {
-    let device = parse_device(&args.train.device)?;
+    let (device, devices) = args.train.devices()?;
     let mut rows: Vec<Row> = Vec::new();
     for &fusion in &args.fusions {
         let out = args.out_dir.join(format!("{}-{}", args.train.task, fusion));
@@ -71,6 +70,7 @@ pub fn run(args: CompareArgs) -> Result<ExitCode> {
         let mut opts = TrainOptions::new(&out);
         opts.resume = true;
         opts.device = device.clone();
+        opts.devices = devices.clone();
         opts.quiet = args.train.quiet;
         let finished = out.join("latest.json").is_file()
             && mafs_train::RunDir::open(&out)

@@ -40,7 +40,7 @@ pub struct EvalArgs {
     /// Write the report as JSON here too.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Device: cpu, wgpu[:N], cuda[:N].
+    /// Device: cpu, wgpu[:N], cuda[:N], remote:HOST:PORT.
     #[arg(long, env = "MAFS_DEVICE", default_value = "cpu")]
     pub device: String,
 }

@@ -33,7 +33,7 @@ pub struct ExplainArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Device: cpu, wgpu[:N], cuda[:N].
+    /// Device: cpu, wgpu[:N], cuda[:N], remote:HOST:PORT.
     #[arg(long, env = "MAFS_DEVICE", default_value = "cpu")]
     pub device: String,
 }

@@ -7,6 +7,7 @@ pub mod eval;
 pub mod explain;
 pub mod metrics;
 pub mod predict;
+pub mod serve_device;
 pub mod robustness;
 pub mod sweep;
 pub mod train;

@@ -37,7 +37,7 @@ pub struct PredictArgs {
     /// Beam size for captioning.
     #[arg(long, default_value_t = 3)]
     pub beam: usize,
-    /// Device: cpu, wgpu[:N], cuda[:N].
+    /// Device: cpu, wgpu[:N], cuda[:N], remote:HOST:PORT.
     #[arg(long, env = "MAFS_DEVICE", default_value = "cpu")]
     pub device: String,
 }

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use mafs_train::config::{DataSource, FusionKind, RunConfig, Task};
-use mafs_train::device::parse_device;
+use burn::tensor::Device;
+use mafs_train::device::{parse_device, parse_devices};
 use mafs_train::train::{TrainOptions, train};
 
 /// Arguments of `mafs train`.
@@ -59,15 +60,30 @@ pub struct TrainArgs {
     /// Continue the run in --out from its last checkpoint.
     #[arg(long)]
     pub resume: bool,
-    /// Device: cpu, wgpu[:N], cuda[:N].
+    /// Device: cpu, wgpu[:N], cuda[:N], remote:HOST:PORT.
     #[arg(long, env = "MAFS_DEVICE", default_value = "cpu")]
     pub device: String,
+    /// Data-parallel training on several devices, comma-separated (`cuda:0,cuda:1`): the
+    /// global batch is split across them (burn's multi-device step). Overrides --device.
+    #[arg(long, env = "MAFS_DEVICES")]
+    pub devices: Option<String>,
     /// No progress lines.
     #[arg(long)]
     pub quiet: bool,
 }
 
 impl TrainArgs {
+    /// The main device and the data-parallel devices (empty without --devices).
+    pub fn devices(&self) -> Result<(Device, Vec<Device>)> {
+        match &self.devices {
+            Some(list) => {
+                let devices = parse_devices(list)?;
+                Ok((devices[0].clone(), devices))
+            }
+            None => Ok((parse_device(&self.device)?, Vec::new())),
+        }
+    }
+
     /// The run configuration these arguments describe.
     pub fn config(&self) -> Result<RunConfig> {
         let mut c = RunConfig::new(self.task, self.fusion, self.seed);
@@ -98,7 +114,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let config = args.config()?;
     let mut opts = TrainOptions::new(&args.out);
     opts.resume = args.resume;
-    opts.device = parse_device(&args.device)?;
+    (opts.device, opts.devices) = args.devices()?;
     opts.quiet = args.quiet;
     let out = train(&config, &opts).with_context(|| format!("training {}", args.out.display()))?;
     let last = out.history.last();

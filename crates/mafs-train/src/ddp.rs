@@ -1,0 +1,370 @@
+//! Data-parallel training on several devices with burn-train's multi-device machinery.
+//!
+//! One optimisation step on `N` devices:
+//! 1. the global batch is cut into `N` contiguous shards (sizes differ by at most one), each
+//!    batched on its own device;
+//! 2. burn's [`MultiDevicesTrainStep`] hands the model and one shard to each of its per-device
+//!    workers, which fork the model onto their device (`Module::fork`) and run
+//!    [`TrainStep::step`] (forward and backward) concurrently;
+//! 3. each worker's [`GradientsParams`] are moved to the main (first) device
+//!    (`GradientsParams::to_device`) and summed with burn's [`GradientsAccumulator`];
+//! 4. the caller's optimiser steps once, on the main device.
+//!
+//! This is what burn-train's own `MultiDeviceLearningStrategy` does with
+//! `MultiDeviceOptim::OptimMainDevice` (burn-train 0.22.1,
+//! `src/learner/supervised/strategies/multi/epoch.rs`, `run_optim_main`), kept inside this
+//! crate's training loop so that checkpoints, exact resume and the temperature schedule stay
+//! as they are. burn's accumulator *sums* the workers' gradients; each shard's loss is scaled
+//! by `shard / global` batch size first, so that for losses that are means over items (VQA's
+//! answer loss, the captioning loss, the KL and prototype terms) the summed gradient is the
+//! gradient of the global batch's loss, and `N` devices reach the weights one device reaches.
+//! In-batch contrastive terms (ITC, ITM's hard negatives) see each shard's negatives only, as
+//! in any DDP without a feature all-gather.
+//!
+//! burn's collective DDP (`ExecutionStrategy::DistributedDataParallel`, gradients all-reduced
+//! during the backward pass) needs a backend with collective operations: in burn 0.22.1 only
+//! CUDA has them (NCCL); flex's `all_reduce` is `unimplemented!()` and wgpu's cubecl server
+//! answers `NoDeviceTransport` (see docs/scaling.md).
+
+use std::ops::Range;
+
+use burn::data::dataloader::{DataLoaderIterator, Progress};
+use burn::data::dataset::DatasetError;
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::optim::{GradientsAccumulator, GradientsParams};
+use burn::tensor::{Bool, Device, ExecutionError, Int, Tensor};
+use burn::train::train::MultiDevicesTrainStep;
+use burn::train::{InferenceStep, ItemLazy, TrainOutput, TrainStep};
+
+use mafs_data::batcher::{MultimodalBatch, MultimodalBatcher};
+
+use crate::config::LossWeights;
+use crate::data::TaskDataset;
+use crate::error::TrainError;
+use crate::model::{LossParts, MafsModel, ModelBatch};
+
+/// One worker's share of a step: its shard of the batch and how to compute the loss.
+pub struct ShardInput {
+    /// The shard, on the worker's device.
+    pub batch: ModelBatch,
+    /// Scheduler temperature of the step.
+    pub tau: f64,
+    /// Loss weights.
+    pub lambdas: LossWeights,
+    /// Seed of the step's draws (hard negatives).
+    pub seed: u64,
+    /// Weight of the shard's loss: its share of the global batch.
+    pub scale: f64,
+}
+
+/// What a worker reports besides its gradients.
+#[derive(Debug, Clone)]
+pub struct ShardOutput {
+    /// The shard's loss terms (unscaled means over the shard).
+    pub parts: LossParts,
+    /// The shard's mean fusion weight per modality.
+    pub mean_weights: Vec<f64>,
+    /// The shard's share of the global batch.
+    pub scale: f64,
+}
+
+impl ItemLazy for ShardOutput {
+    fn sync(self) -> Result<Self, ExecutionError> {
+        Ok(self)
+    }
+}
+
+impl TrainStep for MafsModel {
+    type Input = ShardInput;
+    type Output = ShardOutput;
+
+    fn step(&self, item: ShardInput) -> TrainOutput<ShardOutput> {
+        let out = self.forward_loss(&item.batch, item.tau, &item.lambdas, item.seed);
+        let grads = out.loss.mul_scalar(item.scale).backward();
+        TrainOutput::new(
+            self,
+            grads,
+            ShardOutput {
+                parts: out.parts,
+                mean_weights: out.mean_weights,
+                scale: item.scale,
+            },
+        )
+    }
+}
+
+impl InferenceStep for MafsModel {
+    type Input = ShardInput;
+    type Output = ShardOutput;
+
+    fn step(&self, item: ShardInput) -> ShardOutput {
+        let out = self.forward_loss(&item.batch, item.tau, &item.lambdas, item.seed);
+        ShardOutput {
+            parts: out.parts,
+            mean_weights: out.mean_weights,
+            scale: item.scale,
+        }
+    }
+}
+
+/// A data loader that yields one prepared shard: burn's multi-device step pulls one item per
+/// worker from a loader each step.
+struct OneShard(Option<ShardInput>);
+
+impl Iterator for OneShard {
+    type Item = Result<ShardInput, DatasetError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.take().map(Ok)
+    }
+}
+
+impl DataLoaderIterator<ShardInput> for OneShard {
+    fn progress(&self) -> Progress {
+        let done = usize::from(self.0.is_none());
+        Progress::new(done, 1, None)
+    }
+}
+
+/// The outcome of one data-parallel step.
+pub struct ParallelStep {
+    /// The summed gradients, on the main device, for the optimiser.
+    pub grads: GradientsParams,
+    /// The global batch's loss terms (shard means weighted by shard size).
+    pub parts: LossParts,
+    /// The global batch's mean fusion weight per modality.
+    pub mean_weights: Vec<f64>,
+}
+
+/// Data-parallel execution over a list of devices (the first is the main device, where the
+/// model and the optimiser live).
+pub struct DataParallel {
+    devices: Vec<Device>,
+    step: MultiDevicesTrainStep<MafsModel>,
+}
+
+impl DataParallel {
+    /// Starts burn's per-device workers. Devices are made autodiff devices.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::Config`] for an empty device list.
+    pub fn new(devices: Vec<Device>) -> Result<Self, TrainError> {
+        if devices.is_empty() {
+            return Err(TrainError::Config(
+                "data-parallel training needs at least one device".into(),
+            ));
+        }
+        let devices: Vec<Device> = devices.into_iter().map(Device::autodiff).collect();
+        let step = MultiDevicesTrainStep::new(&devices);
+        Ok(Self { devices, step })
+    }
+
+    /// The devices (autodiff), main device first.
+    pub fn devices(&self) -> &[Device] {
+        &self.devices
+    }
+
+    /// The main device, where the model and the optimiser live.
+    pub fn main_device(&self) -> &Device {
+        &self.devices[0]
+    }
+
+    /// The contiguous shard of each device in a global batch of `n` items.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::Config`] when the batch has fewer items than there are devices.
+    pub fn shards(&self, n: usize) -> Result<Vec<Range<usize>>, TrainError> {
+        shard_ranges(n, self.devices.len())
+    }
+
+    /// One forward and backward pass of `model` on every device, each on its shard (`shards[i]`
+    /// on `devices()[i]`, holding `sizes[i]` items), gradients summed on the main device.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::Config`] if the shards do not match the devices, or when a worker fails
+    /// (burn's message names the device).
+    pub fn step(
+        &self,
+        model: &MafsModel,
+        shards: Vec<ModelBatch>,
+        tau: f64,
+        lambdas: &LossWeights,
+        seed: u64,
+    ) -> Result<ParallelStep, TrainError> {
+        if shards.len() != self.devices.len() {
+            return Err(TrainError::Config(format!(
+                "data-parallel step: {} shards for {} devices",
+                shards.len(),
+                self.devices.len()
+            )));
+        }
+        let total: usize = shards.iter().map(ModelBatch::len).sum();
+        let mut loaders: Vec<Box<dyn DataLoaderIterator<ShardInput>>> = shards
+            .into_iter()
+            .map(|batch| {
+                let scale = batch.len() as f64 / total.max(1) as f64;
+                Box::new(OneShard(Some(ShardInput {
+                    batch,
+                    tau,
+                    lambdas: lambdas.clone(),
+                    seed,
+                    scale,
+                }))) as Box<dyn DataLoaderIterator<ShardInput>>
+            })
+            .collect();
+        let (outputs, _progress) = self
+            .step
+            .step(&mut loaders, model)
+            .map_err(|e| TrainError::Config(format!("data-parallel step: {e}")))?;
+        let main = self.main_device();
+        let mut accumulator = GradientsAccumulator::<MafsModel>::new();
+        let mut parts = vec![0.0; LossParts::LEN];
+        let mut mean_weights = vec![0.0; model.spec.n_modalities()];
+        for out in outputs {
+            let item = out.output.item;
+            for (acc, v) in parts.iter_mut().zip(item.parts.to_vec()) {
+                *acc += item.scale * v;
+            }
+            for (acc, w) in mean_weights.iter_mut().zip(&item.mean_weights) {
+                *acc += item.scale * w;
+            }
+            accumulator.accumulate(model, out.output.grads.to_device(main, model));
+        }
+        Ok(ParallelStep {
+            grads: accumulator.grads(),
+            parts: LossParts::from_slice(&parts),
+            mean_weights,
+        })
+    }
+}
+
+/// Batches the global batch `indices` for a step: one batch on `devices[0]` for a single
+/// device, else one contiguous shard per device, each batched on its device.
+///
+/// # Panics
+///
+/// Panics if there are fewer indices than devices (checked by [`DataParallel::shards`] when
+/// training starts).
+pub fn batch_shards(
+    set: &TaskDataset,
+    batcher: &MultimodalBatcher,
+    indices: &[usize],
+    epoch: usize,
+    devices: &[Device],
+) -> Vec<MultimodalBatch> {
+    if devices.len() == 1 {
+        return vec![set.batch(batcher, indices, epoch, &devices[0])];
+    }
+    shard_ranges(indices.len(), devices.len())
+        .expect("the batch size was checked against the devices")
+        .into_iter()
+        .zip(devices)
+        .map(|(r, d)| set.batch(batcher, &indices[r], epoch, d))
+        .collect()
+}
+
+/// The forward and backward passes of one step: on the model's own device when `parallel` is
+/// `None` (one batch in `shards`), else data-parallel across its devices.
+///
+/// # Errors
+///
+/// As [`DataParallel::step`].
+pub fn forward_backward(
+    parallel: Option<&DataParallel>,
+    model: &MafsModel,
+    mut shards: Vec<ModelBatch>,
+    tau: f64,
+    lambdas: &LossWeights,
+    seed: u64,
+) -> Result<ParallelStep, TrainError> {
+    match parallel {
+        Some(p) => p.step(model, shards, tau, lambdas, seed),
+        None => {
+            let batch = match (shards.pop(), shards.is_empty()) {
+                (Some(b), true) => b,
+                _ => {
+                    return Err(TrainError::Config(
+                        "a single-device step takes exactly one batch".into(),
+                    ));
+                }
+            };
+            let out = model.forward_loss(&batch, tau, lambdas, seed);
+            let grads = GradientsParams::from_grads(out.loss.backward(), model);
+            Ok(ParallelStep {
+                grads,
+                parts: out.parts,
+                mean_weights: out.mean_weights,
+            })
+        }
+    }
+}
+
+/// Initialises every parameter now, in module order.
+///
+/// burn initialises a parameter lazily, on its first use, drawing from the device's RNG at
+/// that moment: the values then depend on the order of first use. burn's multi-device workers
+/// fork the model concurrently, so without this the initial weights of a data-parallel run
+/// would depend on thread timing. Called on every freshly built model ([`crate::train::prepare`]),
+/// so that a seed gives the same initial weights on one device or several.
+pub fn initialize_params<M: Module>(model: M) -> M {
+    struct Touch;
+    impl ModuleVisitor for Touch {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let _ = param.val();
+        }
+        fn visit_int<const D: usize>(&mut self, param: &Param<Tensor<D, Int>>) {
+            let _ = param.val();
+        }
+        fn visit_bool<const D: usize>(&mut self, param: &Param<Tensor<D, Bool>>) {
+            let _ = param.val();
+        }
+    }
+    model.visit(&mut Touch);
+    model
+}
+
+/// `n` items cut into `k` contiguous ranges whose sizes differ by at most one.
+///
+/// # Errors
+///
+/// [`TrainError::Config`] when `n < k` (a device would get no item).
+pub fn shard_ranges(n: usize, k: usize) -> Result<Vec<Range<usize>>, TrainError> {
+    if k == 0 || n < k {
+        return Err(TrainError::Config(format!(
+            "a batch of {n} cannot be split across {k} devices (each needs at least one item)"
+        )));
+    }
+    let (base, extra) = (n / k, n % k);
+    let mut start = 0;
+    Ok((0..k)
+        .map(|i| {
+            let len = base + usize::from(i < extra);
+            let r = start..start + len;
+            start += len;
+            r
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cover_the_batch_evenly() {
+        let r = shard_ranges(10, 3).unwrap();
+        assert_eq!(r, vec![0..4, 4..7, 7..10]);
+        assert_eq!(shard_ranges(4, 4).unwrap().len(), 4);
+        let e = shard_ranges(2, 3).unwrap_err().to_string();
+        assert!(e.contains("batch of 2") && e.contains("3 devices"), "{e}");
+    }
+
+    #[test]
+    fn an_empty_device_list_is_refused() {
+        let e = DataParallel::new(vec![]).err().unwrap().to_string();
+        assert!(e.contains("at least one device"), "{e}");
+    }
+}
