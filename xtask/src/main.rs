@@ -5,8 +5,9 @@
 //!   fixed-query baseline on the built-in world and print clean and corrupted metrics);
 //!   otherwise `mafs train ARGS`.
 //! - `cargo xtask eval ARGS`: `mafs eval ARGS`.
-//! - `cargo xtask bench [ARGS]`: the criterion benchmarks, on the dev profile (its build of
-//!   burn is shared with the tests).
+//! - `cargo xtask bench`: train step, inference and evaluation throughput of every task at
+//!   `tiny` and `small` beside the PyTorch implementation (`bench/torch_mafs.py`), one table;
+//!   `--scale` for the step-time figure, `--criterion [ARGS]` for the criterion benchmarks.
 //! - `cargo xtask ci`: what CI runs (`.ci/run`).
 //! - `cargo xtask gpu-check`: on a GPU machine, wgpu (and cuda) agreement with the CPU and a
 //!   training-throughput table, in under five minutes.
@@ -17,12 +18,14 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Result, bail};
 
+mod bench;
+mod bench_scale;
 mod exec;
 mod gpu_check;
 mod robustness;
 
 use clap::{Parser, Subcommand};
-use exec::{cargo, mafs, run};
+use exec::{mafs, run};
 
 #[derive(Parser, Debug)]
 #[command(name = "xtask", about = "mafs project automation")]
@@ -45,12 +48,8 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// Run the criterion benchmarks (dev profile, optimised dependencies).
-    Bench {
-        /// Extra arguments passed to `cargo bench`.
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
+    /// Throughput beside PyTorch, one table (`--criterion`: the criterion benchmarks).
+    Bench(bench::BenchArgs),
     /// Run what CI runs.
     Ci,
     /// On a GPU machine: build with wgpu (and cuda), check agreement with the CPU, print a
@@ -98,12 +97,7 @@ fn main() -> Result<ExitCode> {
             full.extend(args);
             mafs(&full)
         }
-        Task::Bench { args } => {
-            let mut cmd = cargo();
-            cmd.args(["bench", "--workspace", "--profile", "dev"]);
-            cmd.args(args);
-            run(cmd)
-        }
+        Task::Bench(args) => bench::run_bench(args),
         Task::Robustness { args } => robustness::run(args),
         Task::GpuCheck(args) => gpu_check::run(args),
         Task::Ci => {

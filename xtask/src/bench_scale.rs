@@ -1,0 +1,160 @@
+//! `cargo xtask bench --scale`: how the cost of a training step grows with batch size, image
+//! size, text length and the number of modalities (VQA at `tiny`; burn, and PyTorch where
+//! found), drawn as `docs/figures/scale.png` with mafs-eval's figure code (the Rust bench
+//! renders it; xtask only writes the figure's JSON).
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+
+use crate::bench::{Bench, median};
+
+/// One swept axis: panel title, x label, bench flag, values, and the batch it runs at.
+struct Axis {
+    title: &'static str,
+    x_label: &'static str,
+    flag: &'static str,
+    values: &'static [usize],
+    batch: usize,
+}
+
+const AXES: [Axis; 4] = [
+    Axis {
+        title: "batch size (64x64 images, 16 tokens)",
+        x_label: "batch",
+        flag: "--batch",
+        values: &[8, 16, 32, 64, 128],
+        batch: 0,
+    },
+    Axis {
+        title: "image size (patch 8, batch 16)",
+        x_label: "image side (px)",
+        flag: "--image-size",
+        values: &[32, 64, 128, 224],
+        batch: 16,
+    },
+    Axis {
+        title: "text length (batch 16)",
+        x_label: "tokens",
+        flag: "--context-length",
+        values: &[8, 16, 32, 64],
+        batch: 16,
+    },
+    Axis {
+        title: "modalities (image + texts, batch 16)",
+        x_label: "modalities",
+        flag: "--modalities",
+        values: &[2, 3],
+        batch: 16,
+    },
+];
+
+/// Runs the sweep and writes the figure and the raw numbers.
+pub fn run(bench: &Bench, out: &Path) -> Result<ExitCode> {
+    let mut panels = Vec::new();
+    let mut raw = Vec::new();
+    for axis in &AXES {
+        let mut burn_pts = Vec::new();
+        let mut torch_pts = Vec::new();
+        for &v in axis.values {
+            let batch = if axis.batch == 0 { v } else { axis.batch };
+            let mut args: Vec<String> = [
+                "--mode", "train", "--task", "vqa", "--iters", "2", "--batch",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            args.push(batch.to_string());
+            if axis.batch != 0 {
+                args.extend([axis.flag.to_string(), v.to_string()]);
+            }
+            let refs = |extra: &[String]| -> Vec<String> {
+                let mut a = args.clone();
+                a.extend_from_slice(extra);
+                a
+            };
+            let b_args = refs(&["--preset".into(), "tiny".into()]);
+            let b = bench.burn(&b_args.iter().map(String::as_str).collect::<Vec<_>>())?;
+            let mut t_extra = vec![
+                "--preset".to_string(),
+                "crates/mafs-encoders/presets/tiny.json".to_string(),
+            ];
+            for key in ["vocab_size", "n_answers"] {
+                if let Some(n) = b.get(key).and_then(Value::as_u64) {
+                    let flag = if key == "vocab_size" {
+                        "--vocab"
+                    } else {
+                        "--answers"
+                    };
+                    t_extra.extend([flag.to_string(), n.to_string()]);
+                }
+            }
+            let t_args = refs(&t_extra);
+            let t = bench.torch(&t_args.iter().map(String::as_str).collect::<Vec<_>>())?;
+            let b_ms = b["ms_per_iter"].as_f64().unwrap_or(f64::NAN);
+            let t_ms = t
+                .as_ref()
+                .and_then(|t| t["ms_per_iter"].as_f64())
+                .unwrap_or(f64::NAN);
+            eprintln!(
+                "scale: {} = {v}: burn {b_ms:.0} ms, torch {t_ms:.0} ms per step",
+                axis.x_label
+            );
+            burn_pts.push(json!([v as f64, b_ms, 0.0]));
+            if t.is_some() {
+                torch_pts.push(json!([v as f64, t_ms, 0.0]));
+            }
+            raw.push(
+                json!({"axis": axis.x_label, "value": v, "batch": batch, "burn": b, "torch": t}),
+            );
+        }
+        let mut series = vec![json!({
+            "name": "burn (mafs)", "color": [0x4e, 0x79, 0xa7], "style": "Line", "points": burn_pts,
+        })];
+        if bench.has_torch() {
+            series.push(json!({
+                "name": "PyTorch", "color": [0xf2, 0x8e, 0x2b], "style": "Line", "points": torch_pts,
+            }));
+        }
+        panels.push(json!({
+            "title": axis.title, "x_label": axis.x_label, "y_label": "ms per training step",
+            "series": series, "x_range": null, "y_range": null, "x_tick_labels": [],
+        }));
+    }
+    let ratio = median(
+        raw.iter()
+            .filter_map(|r| {
+                let b = r["burn"]["ms_per_iter"].as_f64()?;
+                let t = r["torch"]["ms_per_iter"].as_f64()?;
+                Some(t / b)
+            })
+            .collect(),
+    );
+    let figure = json!({
+        "title": format!("VQA training step, tiny preset, {} threads", std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "2".into())),
+        "panels": panels, "columns": 2, "panel_width": 420, "panel_height": 280,
+    });
+    let dir = out.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let fig_path = dir.join("scale_figure.json");
+    std::fs::write(&fig_path, serde_json::to_string(&figure)?)?;
+    std::fs::write(dir.join("scale.json"), serde_json::to_string_pretty(&raw)?)?;
+    std::fs::create_dir_all("docs/figures")?;
+    bench
+        .burn(&[
+            "--mode",
+            "plot",
+            "--figure",
+            &fig_path.display().to_string(),
+            "--png",
+            "docs/figures/scale.png",
+        ])
+        .context("rendering docs/figures/scale.png")?;
+    println!(
+        "scale: docs/figures/scale.png (raw numbers in {}); median torch/burn step-time ratio {ratio:.2}",
+        dir.join("scale.json").display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
