@@ -17,9 +17,11 @@ use mafs_train::config::{FusionKind, RunConfig, Task};
 use mafs_train::device::parse_device;
 use mafs_train::parity::check;
 
-/// Stated tolerance, absolute on embeddings, fusion weights and parameters (all of order
-/// one), relative on losses: float32 kernels of two backends sum in different orders.
-const TOL: f64 = 2e-3;
+/// Stated tolerance: absolute on the fused embeddings and fusion weights (of order one),
+/// relative on the losses and on the parameters after the steps (relative L2 of the
+/// difference to the distance trained; see `ParityReport::within`): float32 kernels of two
+/// backends sum in different orders.
+const TOL: f64 = 1e-2;
 
 /// Training steps compared.
 const STEPS: usize = 3;
@@ -56,12 +58,13 @@ fn every_fusion_agrees_with_the_cpu() {
         let run = dir.path().join(fusion.as_str());
         let r = check(&config(fusion, &preset), &run, &device, STEPS).unwrap();
         eprintln!(
-            "{spec} vs cpu, {:>15}: fused {:.1e}, weights {:.1e}, loss (rel) {:.1e}, params {:.1e} (moved {:.1e})",
+            "{spec} vs cpu, {:>15}: fused {:.1e}, weights {:.1e}, loss (rel) {:.1e}, params {:.1e} (rel L2 {:.1e}, moved {:.1e})",
             r.fusion,
             r.fused_max_abs,
             r.weights_max_abs,
             r.loss_max_rel,
             r.params_max_abs,
+            r.params_rel_l2,
             r.params_moved
         );
         if !r.within(TOL) {
