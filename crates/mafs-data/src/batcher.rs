@@ -80,6 +80,10 @@ pub struct BatcherConfig {
     pub max_question_len: usize,
     /// Prepend `[CLS]` to the caption, side text and question encodings.
     pub add_cls: bool,
+    /// Wrap the caption, side text and question encodings in the tokenizer's begin and end
+    /// tokens (`<|startoftext|> ... <|endoftext|>` with CLIP's tokenizer, as open_clip does,
+    /// so that end-of-text pooling reads the end token; the end token is kept on truncation).
+    pub add_bos_eos: bool,
 }
 
 impl Default for BatcherConfig {
@@ -93,6 +97,7 @@ impl Default for BatcherConfig {
             max_side_text_len: 24,
             max_question_len: 20,
             add_cls: false,
+            add_bos_eos: false,
         }
     }
 }
@@ -214,7 +219,8 @@ impl MultimodalBatcher {
     fn text_opts(&self) -> EncodeOptions {
         EncodeOptions {
             cls: self.cfg.add_cls,
-            ..EncodeOptions::default()
+            bos: self.cfg.add_bos_eos,
+            eos: self.cfg.add_bos_eos,
         }
     }
 

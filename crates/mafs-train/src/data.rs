@@ -127,8 +127,14 @@ impl Vocabulary {
         match self.tokenizer.as_ref() {
             TextTokenizer::Word(w) => w.save(&run.file("tokenizer.json")).map_err(err)?,
             TextTokenizer::HuggingFace(h) => {
-                std::fs::copy(h.path(), run.file("tokenizer.json"))
-                    .map_err(|e| TrainError::io(h.path(), e))?;
+                let dest = run.file("tokenizer.json");
+                // copying a file onto itself would truncate it
+                let same = std::fs::canonicalize(h.path()).ok()
+                    == std::fs::canonicalize(&dest).ok()
+                    && dest.exists();
+                if !same {
+                    std::fs::copy(h.path(), &dest).map_err(|e| TrainError::io(h.path(), e))?;
+                }
             }
         }
         self.answers.save(&run.file("answers.json")).map_err(err)
@@ -299,6 +305,7 @@ pub fn make_batcher(
         max_caption_len: context_length,
         max_side_text_len: context_length,
         max_question_len: context_length,
+        add_bos_eos: vocab.wraps_text(),
         ..BatcherConfig::default()
     };
     let mut b =

@@ -16,12 +16,14 @@ pub mod ddp;
 pub mod device;
 pub mod error;
 pub mod eval;
+pub mod init;
 pub mod lr;
 pub mod model;
 pub mod parity;
 pub mod progress;
-pub mod serve;
 pub mod reference;
+pub mod serve;
+pub mod tensors;
 pub mod train;
 
 pub use checkpoint::{RunDir, TrainState};

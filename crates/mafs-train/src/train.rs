@@ -178,12 +178,13 @@ pub fn prepare(
     let vocab = if reuse_vocab {
         Vocabulary::load(run)?
     } else {
-        let v = Vocabulary::build(&splits[&Split::Train], config);
+        let v = Vocabulary::for_run(&splits[&Split::Train], config)?;
         v.save(run)?;
         v
     };
     device.seed(config.seed);
     let model = crate::ddp::initialize_params(build_model(config, vocab.sizes(), device)?);
+    let model = crate::init::init_encoders(model, config, reuse_vocab)?;
     Ok((splits, vocab, model))
 }
 
