@@ -32,6 +32,8 @@ enum Command {
     Explain(cmd::explain::ExplainArgs),
     /// Train and compare fusions side by side, clean and corrupted (the main job).
     Compare(Box<cmd::compare::CompareArgs>),
+    /// Import pretrained towers (open_clip) and list the tensors of safetensors files.
+    Import(cmd::import::ImportArgs),
     /// Serve this machine's device(s) to `--device remote:HOST:PORT` clients (burn's remote
     /// backend; feature `remote`).
     ServeDevice(cmd::serve_device::ServeDeviceArgs),
@@ -49,6 +51,7 @@ fn main() -> std::process::ExitCode {
         Command::Train(args) => cmd::train::run(*args),
         Command::Eval(args) => cmd::eval::run(args),
         Command::Compare(args) => cmd::compare::run(*args),
+        Command::Import(args) => cmd::import::run(args),
         Command::Robustness(args) => cmd::robustness::run(*args),
         Command::Predict(args) => cmd::predict::run(args),
         Command::Explain(args) => cmd::explain::run(args),

@@ -5,6 +5,7 @@ pub mod corrupt;
 pub mod data;
 pub mod eval;
 pub mod explain;
+pub mod import;
 pub mod metrics;
 pub mod predict;
 pub mod serve_device;

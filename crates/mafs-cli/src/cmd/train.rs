@@ -70,6 +70,19 @@ pub struct TrainArgs {
     /// No progress lines.
     #[arg(long)]
     pub quiet: bool,
+    /// Start the image and text towers from `DIR` (made by `mafs import open-clip`: its
+    /// encoders.safetensors, preset.json and, unless --tokenizer is given, tokenizer.json) or
+    /// from a safetensors FILE with mafs names (e.g. another run's model.safetensors, with a
+    /// matching --preset). The prototypes, scheduler, fusion and heads start fresh.
+    #[arg(long, value_name = "DIR|FILE")]
+    pub init_encoders: Option<PathBuf>,
+    /// Train only the prototypes, scheduler, fusion and heads; the towers stay as initialised.
+    #[arg(long)]
+    pub freeze_encoders: bool,
+    /// A Hugging Face tokenizer.json (e.g. CLIP's BPE) instead of the word vocabulary built
+    /// from the training split; texts are wrapped in its begin and end tokens.
+    #[arg(long)]
+    pub tokenizer: Option<PathBuf>,
 }
 
 impl TrainArgs {
@@ -104,6 +117,12 @@ impl TrainArgs {
         c.optim.checkpoint_every = self.checkpoint_every;
         c.corruption_aware.enabled = !self.no_corruption_aware;
         c.all_pairs = self.all_pairs;
+        crate::cmd::import::apply_init_args(
+            &mut c,
+            self.init_encoders.as_deref(),
+            self.freeze_encoders,
+            self.tokenizer.as_deref(),
+        )?;
         c.validate()?;
         Ok(c)
     }
