@@ -78,9 +78,12 @@ pub struct RobustnessArgs {
     /// Epochs.
     #[arg(long, default_value_t = 2)]
     pub epochs: usize,
-    /// Batch size.
-    #[arg(long, default_value_t = 64)]
-    pub batch_size: usize,
+    /// Batch size (default: the training default).
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Peak learning rate (default: the training default).
+    #[arg(long)]
+    pub lr: Option<f64>,
     /// The fusion tested against every other one.
     #[arg(long, default_value = "ma-afs")]
     pub ours: FusionKind,
@@ -111,7 +114,12 @@ impl RobustnessArgs {
             shift: self.world_shift,
         };
         c.optim.epochs = self.epochs;
-        c.optim.batch_size = self.batch_size;
+        if let Some(b) = self.batch_size {
+            c.optim.batch_size = b;
+        }
+        if let Some(lr) = self.lr {
+            c.optim.lr = lr;
+        }
         c.validate()?;
         Ok(c)
     }
@@ -120,7 +128,7 @@ impl RobustnessArgs {
     fn command(&self) -> String {
         let join = |v: &[String]| v.join(",");
         format!(
-            "mafs robustness --tasks {} --fusions {} --seeds {} --preset {} --corruptions {} --severities {} --world-train {} --world-eval {} --world-shift {} --epochs {} --batch-size {} --ours {} --reference {} --resamples {} --out {}",
+            "mafs robustness --tasks {} --fusions {} --seeds {} --preset {} --corruptions {} --severities {} --world-train {} --world-eval {} --world-shift {} --epochs {}{}{} --ours {} --reference {} --resamples {} --out {}",
             join(&self.tasks.iter().map(|t| t.to_string()).collect::<Vec<_>>()),
             join(
                 &self
@@ -137,7 +145,9 @@ impl RobustnessArgs {
             self.world_eval,
             self.world_shift,
             self.epochs,
-            self.batch_size,
+            self.batch_size
+                .map_or(String::new(), |b| format!(" --batch-size {b}")),
+            self.lr.map_or(String::new(), |lr| format!(" --lr {lr}")),
             self.ours,
             self.reference,
             self.resamples,
@@ -324,13 +334,13 @@ pub fn run(args: RobustnessArgs) -> Result<ExitCode> {
                     args.world_train, args.world_eval, args.world_shift
                 ),
             ),
-            (
-                "training".into(),
+            ("training".into(), {
+                let c = args.config(args.tasks[0], args.fusions[0], 0)?;
                 format!(
-                    "{} epochs, batch {}, corruption-aware, no validation",
-                    args.epochs, args.batch_size
-                ),
-            ),
+                    "{} epochs, batch {}, peak lr {}, corruption-aware, no validation",
+                    c.optim.epochs, c.optim.batch_size, c.optim.lr
+                )
+            }),
             (
                 "conditions".into(),
                 format!("{} (severities {})", conds.len(), args.severities),

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use burn::module::Module;
 use burn::tensor::Device;
 use mafs_data::Split;
@@ -104,6 +104,16 @@ pub fn run_cell(
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let run_dir = dir.join("run");
     let label = format!("{} {} seed {}", config.task, config.fusion, config.seed);
+    // A cell folder belongs to one configuration: reusing it for another would silently
+    // report the old model under the new settings.
+    if let Some(saved) = read::<RunConfig>(&run_dir.join("config.json"))
+        && saved != *config
+    {
+        bail!(
+            "{} was trained with other settings than this sweep's (world sizes, epochs, preset, …); use another --out or delete it",
+            run_dir.display()
+        );
+    }
     let trained = train_or_reuse(config, &run_dir, device, quiet, false, &label)?;
     let (run_config, vocab, model, state) =
         load_run(&run_dir, device).with_context(|| format!("loading {}", run_dir.display()))?;
