@@ -30,16 +30,18 @@ enum Command {
     Predict(cmd::predict::PredictArgs),
     /// Print an instance's uncertainty signals and fusion weights, and why they moved.
     Explain(cmd::explain::ExplainArgs),
+    /// What chance is for a task: blind references scored with the task's metrics.
+    Chance(cmd::chance::ChanceArgs),
     /// Train and compare fusions side by side, clean and corrupted (the main job).
     Compare(Box<cmd::compare::CompareArgs>),
     /// Import pretrained towers (open_clip) and list the tensors of safetensors files.
     Import(cmd::import::ImportArgs),
-    /// Serve this machine's device(s) to `--device remote:HOST:PORT` clients (burn's remote
-    /// backend; feature `remote`).
-    ServeDevice(cmd::serve_device::ServeDeviceArgs),
     /// The robustness benchmark: every task × fusion × seed, clean, corrupted at every
     /// severity and shifted, in one report with paired tests, relative robustness and mCE.
     Robustness(Box<cmd::robustness::RobustnessArgs>),
+    /// Serve this machine's device(s) to `--device remote:HOST:PORT` clients (burn's remote
+    /// backend; feature `remote`).
+    ServeDevice(cmd::serve_device::ServeDeviceArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -52,10 +54,11 @@ fn main() -> std::process::ExitCode {
         Command::Eval(args) => cmd::eval::run(args),
         Command::Compare(args) => cmd::compare::run(*args),
         Command::Import(args) => cmd::import::run(args),
-        Command::Robustness(args) => cmd::robustness::run(*args),
+        Command::Chance(args) => cmd::chance::run(args),
         Command::Predict(args) => cmd::predict::run(args),
         Command::Explain(args) => cmd::explain::run(args),
         Command::ServeDevice(args) => cmd::serve_device::run(args),
+        Command::Robustness(args) => cmd::robustness::run(*args),
     };
     match result {
         Ok(code) => code,

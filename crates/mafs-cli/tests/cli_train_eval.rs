@@ -92,3 +92,51 @@ fn train_then_eval_explain_and_errors() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("gaussian_nois"), "{err}");
 }
+
+#[test]
+fn chance_prints_the_blind_references_of_each_task() {
+    for (task, names) in [
+        ("retrieval", vec!["random-ranking"]),
+        ("captioning", vec!["constant-caption"]),
+        ("vqa", vec!["uniform", "type-prior", "question-prior"]),
+    ] {
+        let out = mafs(&[
+            "chance",
+            "--task",
+            task,
+            "--world-train",
+            "60",
+            "--world-eval",
+            "20",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let refs = v["references"].as_array().unwrap();
+        let got: Vec<&str> = refs.iter().map(|r| r["name"].as_str().unwrap()).collect();
+        assert_eq!(got, names, "{task}");
+        for r in refs {
+            let main = r["metrics"]["main"].as_f64().unwrap();
+            assert!(main.is_finite() && main >= 0.0, "{task}: {r}");
+        }
+    }
+    // retrieval chance on 20 items: t2i R@1 = 1/20
+    let out = mafs(&[
+        "chance",
+        "--task",
+        "retrieval",
+        "--world-eval",
+        "20",
+        "--world-train",
+        "20",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r1 = v["references"][0]["metrics"]["t2i_r1"].as_f64().unwrap();
+    assert!((r1 - 5.0).abs() < 1e-9, "{r1}");
+    let bad = mafs(&["chance", "--task", "vqa", "--split", "val2"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--split"));
+}

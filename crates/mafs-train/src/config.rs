@@ -177,6 +177,12 @@ impl VqaLossKind {
     }
 }
 
+impl std::fmt::Display for VqaLossKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl std::str::FromStr for VqaLossKind {
     type Err = TrainError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

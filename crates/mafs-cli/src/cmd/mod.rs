@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod chance;
 pub mod compare;
 pub mod corrupt;
 pub mod data;
@@ -8,7 +9,7 @@ pub mod explain;
 pub mod import;
 pub mod metrics;
 pub mod predict;
-pub mod serve_device;
 pub mod robustness;
+pub mod serve_device;
 pub mod sweep;
 pub mod train;

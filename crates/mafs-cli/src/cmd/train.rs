@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use mafs_train::config::{DataSource, FusionKind, RunConfig, Task};
 use burn::tensor::Device;
+use mafs_train::config::{DataSource, FusionKind, Optim, RunConfig, Task, VqaLossKind};
 use mafs_train::device::{parse_device, parse_devices};
 use mafs_train::train::{TrainOptions, train};
 
@@ -28,19 +28,19 @@ pub struct TrainArgs {
     #[arg(long)]
     pub images: Option<PathBuf>,
     /// Training scenes of the built-in world.
-    #[arg(long, default_value_t = 4000)]
+    #[arg(long, default_value_t = DataSource::WORLD_TRAIN)]
     pub world_train: usize,
     /// Validation and test scenes of the built-in world (each).
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = DataSource::WORLD_EVAL)]
     pub world_eval: usize,
     /// Epochs.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = Optim::default().epochs)]
     pub epochs: usize,
     /// Batch size.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = Optim::default().batch_size)]
     pub batch_size: usize,
     /// Peak learning rate.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = Optim::default().lr)]
     pub lr: f64,
     /// Seed of everything.
     #[arg(long, default_value_t = 0)]
@@ -51,6 +51,9 @@ pub struct TrainArgs {
     /// Train on every (instance, caption/question) pair per epoch.
     #[arg(long)]
     pub all_pairs: bool,
+    /// VQA answer loss: soft-cross-entropy, soft-bce or cross-entropy.
+    #[arg(long, default_value_t = VqaLossKind::default())]
+    pub vqa_loss: VqaLossKind,
     /// Checkpoint every N steps as well as at each epoch end (0: epoch ends only).
     #[arg(long, default_value_t = 0)]
     pub checkpoint_every: usize,
@@ -117,6 +120,7 @@ impl TrainArgs {
         c.optim.checkpoint_every = self.checkpoint_every;
         c.corruption_aware.enabled = !self.no_corruption_aware;
         c.all_pairs = self.all_pairs;
+        c.vqa_loss = self.vqa_loss;
         crate::cmd::import::apply_init_args(
             &mut c,
             self.init_encoders.as_deref(),
