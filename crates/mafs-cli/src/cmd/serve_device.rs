@@ -29,12 +29,15 @@ pub fn run(args: ServeDeviceArgs) -> Result<ExitCode> {
         Some(list) => parse_devices(list)?,
         None => vec![parse_device(&args.device)?],
     };
-    eprintln!(
-        "[serve-device] serving {} device(s) on ws://0.0.0.0:{} (clients: --device remote:THIS_HOST:{}); Ctrl+C stops",
-        devices.len(),
-        args.port,
-        args.port
-    );
+    // Without the `remote` feature, `serve` below says which feature to enable.
+    if cfg!(feature = "remote") {
+        eprintln!(
+            "[serve-device] serving {} device(s) on ws://0.0.0.0:{} (clients: --device remote:THIS_HOST:{}); Ctrl+C stops",
+            devices.len(),
+            args.port,
+            args.port
+        );
+    }
     mafs_train::serve::serve(devices, args.port)
         .with_context(|| format!("serving on port {}", args.port))?;
     Ok(ExitCode::SUCCESS)
