@@ -43,6 +43,8 @@ struct Args {
     image_size: Option<usize>,
     context_length: Option<usize>,
     modalities: Option<usize>,
+    figure: Option<String>,
+    png: Option<String>,
 }
 
 fn parse_args() -> Args {
@@ -58,6 +60,8 @@ fn parse_args() -> Args {
         image_size: None,
         context_length: None,
         modalities: None,
+        figure: None,
+        png: None,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -94,6 +98,8 @@ fn parse_args() -> Args {
             "--image-size" => a.image_size = Some(num(&val)),
             "--context-length" => a.context_length = Some(num(&val)),
             "--modalities" => a.modalities = Some(num(&val)),
+            "--figure" => a.figure = Some(val),
+            "--png" => a.png = Some(val),
             other => panic!("throughput: unknown argument `{other}`"),
         }
         i += 2;
@@ -190,6 +196,18 @@ fn matmul_peak(size: usize, iters: usize) -> (f64, f64) {
 
 fn main() {
     let args = parse_args();
+    if args.mode == "plot" {
+        // `--mode plot --figure FIGURE.json --png OUT.png`: renders a mafs-eval figure
+        // (the scale sweep's; xtask has no plotting of its own)
+        let fig = args.figure.as_deref().expect("--mode plot needs --figure");
+        let out = args.png.as_deref().expect("--mode plot needs --png");
+        let figure: mafs_eval::plot::Figure =
+            serde_json::from_str(&std::fs::read_to_string(fig).expect("figure JSON"))
+                .expect("a mafs_eval::plot::Figure");
+        std::fs::write(out, figure.to_png().expect("png")).expect("write png");
+        println!("{}", serde_json::json!({"mode": "plot", "png": out}));
+        return;
+    }
     if args.mode == "ops" {
         let rows: Vec<_> = ops::profile(args.iters.max(5))
             .into_iter()
