@@ -239,6 +239,27 @@ impl DataSource {
     /// Validation and test scenes of the built-in world (each) when none are asked for.
     pub const WORLD_EVAL: usize = 500;
 
+    /// [`DataSource::parse`], with the built-in world's training and validation/test sizes
+    /// set (they are ignored for the real formats).
+    pub fn parse_sized(
+        spec: &str,
+        images: Option<PathBuf>,
+        seed: u64,
+        world_train: usize,
+        world_eval: usize,
+    ) -> Result<Self, TrainError> {
+        Ok(match Self::parse(spec, images, seed)? {
+            DataSource::World { seed, shift, .. } => DataSource::World {
+                seed,
+                train: world_train,
+                val: world_eval,
+                test: world_eval,
+                shift,
+            },
+            other => other,
+        })
+    }
+
     /// Parses `world`, `karpathy:FILE` or `vqa:QFILE,AFILE` (with `images` for the real
     /// formats).
     pub fn parse(spec: &str, images: Option<PathBuf>, seed: u64) -> Result<Self, TrainError> {

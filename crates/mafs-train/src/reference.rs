@@ -102,20 +102,17 @@ fn random_ranking(test: &[Instance]) -> Result<Reference, TrainError> {
 }
 
 fn constant_caption(train: &[Instance], test: &[Instance]) -> Result<Reference, TrainError> {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for c in train.iter().flat_map(|i| &i.captions) {
-        *counts.entry(c.as_str()).or_default() += 1;
-    }
-    // BTreeMap iterates in lexicographic order; keep the first of the most frequent.
-    let (caption, _) = counts
-        .iter()
-        .fold(None::<(&str, usize)>, |best, (&c, &n)| match best {
-            Some((_, bn)) if bn >= n => best,
-            _ => Some((c, n)),
-        })
-        .ok_or_else(|| {
-            TrainError::Data("captioning reference: the training split has no captions".into())
-        })?;
+    let caption = majority(
+        train
+            .iter()
+            .flat_map(|i| &i.captions)
+            .map(|c| ((), c.clone())),
+    )
+    .remove(&())
+    .ok_or_else(|| {
+        TrainError::Data("captioning reference: the training split has no captions".into())
+    })?;
+    let caption = caption.as_str();
     let samples: Vec<CaptionSample> = test
         .iter()
         .filter(|i| !i.captions.is_empty())

@@ -39,16 +39,13 @@ pub struct ChanceArgs {
 
 /// Runs `mafs chance`.
 pub fn run(args: ChanceArgs) -> Result<ExitCode> {
-    let source = match DataSource::parse(&args.data, args.images.clone(), args.seed)? {
-        DataSource::World { seed, shift, .. } => DataSource::World {
-            seed,
-            train: args.world_train,
-            val: args.world_eval,
-            test: args.world_eval,
-            shift,
-        },
-        other => other,
-    };
+    let source = DataSource::parse_sized(
+        &args.data,
+        args.images.clone(),
+        args.seed,
+        args.world_train,
+        args.world_eval,
+    )?;
     let split = match args.split.as_str() {
         "test" => Split::Test,
         "shift" => Split::Shift,

@@ -104,16 +104,13 @@ impl TrainArgs {
     pub fn config(&self) -> Result<RunConfig> {
         let mut c = RunConfig::new(self.task, self.fusion, self.seed);
         c.preset = self.preset.clone();
-        c.data = match DataSource::parse(&self.data, self.images.clone(), self.seed)? {
-            DataSource::World { seed, shift, .. } => DataSource::World {
-                seed,
-                train: self.world_train,
-                val: self.world_eval,
-                test: self.world_eval,
-                shift,
-            },
-            other => other,
-        };
+        c.data = DataSource::parse_sized(
+            &self.data,
+            self.images.clone(),
+            self.seed,
+            self.world_train,
+            self.world_eval,
+        )?;
         c.optim.epochs = self.epochs;
         c.optim.batch_size = self.batch_size;
         c.optim.lr = self.lr;
