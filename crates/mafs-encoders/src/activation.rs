@@ -2,7 +2,6 @@
 
 use burn::config::Config;
 use burn::tensor::Tensor;
-use burn::tensor::activation::{gelu, sigmoid};
 
 /// Which non-linearity a block's MLP uses.
 ///
@@ -27,10 +26,11 @@ impl Activation {
         }
     }
 
-    /// Applies the activation element-wise.
+    /// Applies the activation element-wise: on the flex device as one multi-threaded pass
+    /// with a hand-written backward ([`crate::pointwise`]), elsewhere with burn's ops.
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         match self {
-            Activation::Gelu => gelu(x),
+            Activation::Gelu => crate::pointwise::gelu(x),
             Activation::QuickGelu => quick_gelu(x),
         }
     }
@@ -38,7 +38,7 @@ impl Activation {
 
 /// QuickGELU, `x * sigmoid(1.702 x)`, as open_clip's `QuickGELU` module computes it.
 pub fn quick_gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    x.clone() * sigmoid(x.mul_scalar(1.702))
+    crate::pointwise::quick_gelu(x)
 }
 
 #[cfg(test)]

@@ -10,13 +10,14 @@
 //!
 //! The attention layers ([`MultiHeadAttention`] with one fused `[d, 3d]` in-projection,
 //! [`CrossAttention`]) take burn's fused attention op whenever no attention weights are asked
-//! for, and are reused by the fusion heads.
+//! for, and are reused by the fusion heads. On the flex CPU device the MLP activations run as
+//! one multi-threaded pass with a hand-written backward ([`pointwise`]).
 //!
 //! Pretrained open_clip towers load through [`import`] (checkpoint keys mapped, converted and
 //! shape-checked, all or nothing).
 //!
 //! This crate depends on burn and mafs-core only (plus `safetensors`/`half` to read
-//! checkpoints): it does no I/O beyond reading a preset file or a checkpoint, and knows
+//! checkpoints, and rayon, burn's own thread pool, for the activation kernels): it does no I/O beyond reading a preset file or a checkpoint, and knows
 //! nothing of data sets, signals, schedulers, fusion or training.
 
 #![warn(missing_docs)]
@@ -28,9 +29,11 @@ pub mod cross_attention;
 pub mod dense;
 pub mod error;
 pub mod import;
+mod kernels;
 pub mod mlp;
 pub mod open_clip_config;
 pub mod patch;
+pub mod pointwise;
 pub mod preset;
 mod sdpa;
 pub mod text;

@@ -252,6 +252,7 @@ fn main() {
     let idx: Vec<usize> = (0..args.batch).collect();
     let mut times = Vec::new();
     let mut data_ms = None;
+    let mut phase_ms: Option<[f64; 3]> = None;
     let (samples_per_iter, flops_per_sample) = match args.mode.as_str() {
         "train" => {
             let batcher = make_batcher(
@@ -268,13 +269,19 @@ fn main() {
                 .init();
             let mut model = model;
             let mut data_times = Vec::new();
+            // forward (to the loss value), backward, optimiser step: flex runs ops eagerly, so
+            // reading the loss closes the forward pass
+            let mut phases = [Vec::new(), Vec::new(), Vec::new()];
             for it in 0..args.warmup + args.iters {
                 let t0 = Instant::now();
                 let batch = to_model_batch(train_set.batch(&batcher, &idx, it, &device));
                 let data = t0.elapsed().as_secs_f64();
                 let t = Instant::now();
                 let out = model.forward_loss(&batch, 1.0, &config.loss, it as u64);
+                let _ = out.loss.clone().detach().into_data();
+                let t_fwd = t.elapsed().as_secs_f64();
                 let grads = GradientsParams::from_grads(out.loss.backward(), &model);
+                let t_bwd = t.elapsed().as_secs_f64();
                 model = optim.step(config.optim.lr, model, grads);
                 // the step is complete once a parameter is readable
                 let _ = model
@@ -284,11 +291,16 @@ fn main() {
                     .slice([0..1, 0..1])
                     .into_data();
                 if it >= args.warmup {
-                    times.push(t.elapsed().as_secs_f64());
+                    let total = t.elapsed().as_secs_f64();
+                    times.push(total);
                     data_times.push(data);
+                    phases[0].push(t_fwd);
+                    phases[1].push(t_bwd - t_fwd);
+                    phases[2].push(total - t_bwd);
                 }
             }
             data_ms = Some(1e3 * median(data_times));
+            phase_ms = Some(phases.map(|p| 1e3 * median(p)));
             (args.batch, 3.0 * flops_fwd)
         }
         "infer" => {
@@ -353,6 +365,9 @@ fn main() {
         "n_answers": sizes.n_answers,
         "peak_rss_mib": peak_rss_mib(),
         "data_ms": data_ms,
+        "forward_ms": phase_ms.map(|p| p[0]),
+        "backward_ms": phase_ms.map(|p| p[1]),
+        "optim_ms": phase_ms.map(|p| p[2]),
         "threads": std::env::var("RAYON_NUM_THREADS").ok(),
     });
     let _ = std::fs::remove_file(&preset_file);

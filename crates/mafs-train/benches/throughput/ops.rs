@@ -9,6 +9,7 @@ use burn::nn::{LayerNormConfig, LinearConfig};
 use burn::tensor::activation::{gelu, softmax};
 use burn::tensor::{Device, Distribution, Tensor};
 use mafs_encoders::attention::{MultiHeadAttentionConfig, SelfAttentionInput};
+use mafs_encoders::pointwise;
 
 fn time<F: FnMut()>(mut f: F, iters: usize) -> f64 {
     f();
@@ -63,7 +64,20 @@ pub fn profile(iters: usize) -> Vec<(String, f64, f64)> {
         let xa = x(&ad, 4 * d);
         let f = time(|| drop(gelu(xi.clone()).into_data()), iters);
         let fb = time(|| drop(gelu(xa.clone()).sum().backward()), iters);
-        out.push(("gelu [64,65,512]".to_string(), f, fb));
+        out.push(("gelu [64,65,512] (burn)".to_string(), f, fb));
+        // the host kernel (mafs_encoders::pointwise), what the MLPs use on flex
+        let f = time(|| drop(pointwise::gelu(xi.clone()).into_data()), iters);
+        let fb = time(|| drop(pointwise::gelu(xa.clone()).sum().backward()), iters);
+        out.push(("gelu [64,65,512] (mafs kernel)".to_string(), f, fb));
+        let f = time(
+            || drop(pointwise::quick_gelu(xi.clone()).into_data()),
+            iters,
+        );
+        let fb = time(
+            || drop(pointwise::quick_gelu(xa.clone()).sum().backward()),
+            iters,
+        );
+        out.push(("quick_gelu [64,65,512] (mafs kernel)".to_string(), f, fb));
     }
     // softmax over attention scores [64, 4, 65, 65]
     {
