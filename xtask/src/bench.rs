@@ -10,9 +10,15 @@
 //! ratio is taken per round and its median reported. The matrix-multiply peak of both is
 //! measured too, and each row's share of the higher one is printed.
 //!
+//! Each `train` row also times the `fixed-query` training step in the same round (burn side;
+//! `--no-overhead` skips it): the table's last column is MA-AFS's step over it, and a second
+//! table splits burn's step into forward, backward, optimiser and batch assembly.
+//!
 //! `--criterion [ARGS]` runs the criterion benchmarks instead (`cargo bench --workspace
-//! --profile dev ARGS`). `--scale` runs the step-time sweep (batch, image size, text length,
-//! modalities) and writes `docs/figures/scale.png`.
+//! --profile dev ARGS`). `--scale [--quick]` runs the step-time sweep (batch, image size, text
+//! length, modalities) and writes `docs/figures/scale.png`. `--coco N1,N2,N3` times the
+//! retrieval evaluation at those item counts and extrapolates it to COCO-5k
+//! (`bench_coco.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -53,6 +59,14 @@ pub struct BenchArgs {
     /// Threads for both implementations (RAYON_NUM_THREADS, torch.set_num_threads).
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// Skip the `fixed-query` training step that each `train` row also measures (burn side,
+    /// same round) for the scheduler's overhead column.
+    #[arg(long)]
+    no_overhead: bool,
+    /// Instead of the table: the retrieval evaluation at these item counts (5 captions each),
+    /// with ITM re-ranking of the top 16 and without, and its extrapolation to COCO-5k.
+    #[arg(long, value_delimiter = ',')]
+    coco: Vec<usize>,
     /// Python with torch (default: $MAFS_TORCH_PYTHON, then `python3`).
     #[arg(long)]
     python: Option<String>,
@@ -65,6 +79,10 @@ pub struct BenchArgs {
     /// Run the step-time sweep and write the scale figure instead.
     #[arg(long)]
     scale: bool,
+    /// With `--scale`: the reduced sweep (batch up to 64, the other axes at batch 8); the
+    /// timed iterations per point are `--iters`.
+    #[arg(long)]
+    quick: bool,
     /// Run the criterion benchmarks instead; the remaining arguments go to `cargo bench`.
     #[arg(long)]
     criterion: bool,
@@ -97,7 +115,10 @@ pub fn run_bench(args: BenchArgs) -> Result<ExitCode> {
         threads: args.threads,
     };
     if args.scale {
-        return crate::bench_scale::run(&bench, &args.out);
+        return crate::bench_scale::run(&bench, &args.out, args.quick, args.iters);
+    }
+    if !args.coco.is_empty() {
+        return crate::bench_coco::run(&bench, &args.coco, args.presets.first(), &args.out);
     }
     let load_before = loadavg();
     let mut rows: Vec<Value> = Vec::new();
@@ -131,10 +152,21 @@ pub fn run_bench(args: BenchArgs) -> Result<ExitCode> {
                 ];
                 let mut burn_runs = Vec::new();
                 let mut torch_runs = Vec::new();
+                let mut fixed_runs = Vec::new();
                 for _ in 0..args.rounds.max(1) {
                     let mut a: Vec<String> = common.to_vec();
                     a.extend(["--preset".into(), preset.clone()]);
+                    if mode == "eval" {
+                        // one evaluation pass is long enough to time; no warm-up pass
+                        a.extend(["--warmup".into(), "0".into()]);
+                    }
                     let b = bench.burn(&a.iter().map(String::as_str).collect::<Vec<_>>())?;
+                    if mode == "train" && !args.no_overhead {
+                        let mut f = a.clone();
+                        f.extend(["--fusion".into(), "fixed-query".into()]);
+                        fixed_runs
+                            .push(bench.burn(&f.iter().map(String::as_str).collect::<Vec<_>>())?);
+                    }
                     // the torch side uses the Rust side's vocabulary sizes
                     let mut t_args: Vec<String> = common.to_vec();
                     t_args.extend(["--preset".into(), preset_json.display().to_string()]);
@@ -151,7 +183,9 @@ pub fn run_bench(args: BenchArgs) -> Result<ExitCode> {
                         torch_runs.push(t);
                     }
                 }
-                let row = summarise(preset, task, mode, &burn_runs, &torch_runs, peak);
+                let mut row = summarise(preset, task, mode, &burn_runs, &torch_runs, peak);
+                row["sched_overhead_pct"] = json!(overhead_pct(&burn_runs, &fixed_runs));
+                row["fixed_query_runs"] = json!(fixed_runs);
                 eprintln!("{}", row_line(&row));
                 rows.push(row);
             }
@@ -298,13 +332,13 @@ fn preset_file(preset: &str) -> Result<PathBuf> {
     bail!("preset `{preset}`: neither a built-in name nor a JSON file")
 }
 
-fn loadavg() -> String {
+pub(crate) fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "unknown".into())
 }
 
-fn num(v: &Value, key: &str) -> f64 {
+pub(crate) fn num(v: &Value, key: &str) -> f64 {
     v.get(key).and_then(Value::as_f64).unwrap_or(f64::NAN)
 }
 
@@ -353,6 +387,18 @@ fn summarise(
     })
 }
 
+/// MA-AFS's training step over `fixed-query`'s, in percent: the median over rounds of the
+/// per-round ratio of step times (each round runs the two back to back).
+fn overhead_pct(ma_afs: &[Value], fixed: &[Value]) -> f64 {
+    median(
+        ma_afs
+            .iter()
+            .zip(fixed)
+            .map(|(m, f)| 100.0 * (num(m, "ms_per_iter") / num(f, "ms_per_iter") - 1.0))
+            .collect(),
+    )
+}
+
 fn fmt(x: f64, digits: usize) -> String {
     if x.is_finite() {
         format!("{x:.digits$}")
@@ -363,7 +409,7 @@ fn fmt(x: f64, digits: usize) -> String {
 
 fn row_line(r: &Value) -> String {
     format!(
-        "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
         r["preset"].as_str().unwrap_or(""),
         r["task"].as_str().unwrap_or(""),
         r["mode"].as_str().unwrap_or(""),
@@ -375,6 +421,7 @@ fn row_line(r: &Value) -> String {
         fmt(num(r, "burn_peak_rss_mib"), 0),
         fmt(num(r, "torch_peak_rss_mib"), 0),
         fmt(num(r, "data_share_pct"), 1),
+        fmt(num(r, "sched_overhead_pct"), 1),
     )
 }
 
@@ -396,11 +443,28 @@ fn render(
         load_before,
         load_after,
     ));
-    s.push_str("| preset | task | mode | burn samples/s | torch samples/s | burn/torch | burn % peak | torch % peak | burn peak MiB | torch peak MiB | data % of step |\n");
-    s.push_str("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    s.push_str("| preset | task | mode | burn samples/s | torch samples/s | burn/torch | burn % peak | torch % peak | burn peak MiB | torch peak MiB | data % of step | MA-AFS over fixed-query % |\n");
+    s.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for r in rows {
         s.push_str(&row_line(r));
         s.push('\n');
+    }
+    s.push_str("\nburn training step by phase (ms, median over rounds): forward | backward | optimiser | batch assembly\n\n");
+    s.push_str(
+        "| preset | task | forward | backward | optimiser | data |\n|---|---|---|---|---|---|\n",
+    );
+    for r in rows.iter().filter(|r| r["mode"] == "train") {
+        let runs = r["burn_runs"].as_array().cloned().unwrap_or_default();
+        let phase = |k: &str| fmt(median(runs.iter().map(|v| num(v, k)).collect()), 0);
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            r["preset"].as_str().unwrap_or(""),
+            r["task"].as_str().unwrap_or(""),
+            phase("forward_ms"),
+            phase("backward_ms"),
+            phase("optim_ms"),
+            phase("data_ms"),
+        ));
     }
     s.push_str("\nTraining samples/s per task (burn):");
     for r in rows.iter().filter(|r| r["mode"] == "train") {

@@ -11,57 +11,78 @@ use serde_json::{Value, json};
 
 use crate::bench::{Bench, median};
 
-/// One swept axis: panel title, x label, bench flag, values, and the batch it runs at.
+/// One swept axis: panel title, x label, bench flag, values, and the batch it runs at (0: the
+/// value is the batch).
 struct Axis {
-    title: &'static str,
+    title: String,
     x_label: &'static str,
     flag: &'static str,
-    values: &'static [usize],
+    values: Vec<usize>,
     batch: usize,
 }
 
-const AXES: [Axis; 4] = [
-    Axis {
-        title: "batch size (64x64 images, 16 tokens)",
-        x_label: "batch",
-        flag: "--batch",
-        values: &[8, 16, 32, 64, 128],
-        batch: 0,
-    },
-    Axis {
-        title: "image size (patch 8, batch 16)",
-        x_label: "image side (px)",
-        flag: "--image-size",
-        values: &[32, 64, 128, 224],
-        batch: 16,
-    },
-    Axis {
-        title: "text length (batch 16)",
-        x_label: "tokens",
-        flag: "--context-length",
-        values: &[8, 16, 32, 64],
-        batch: 16,
-    },
-    Axis {
-        title: "modalities (image + texts, batch 16)",
-        x_label: "modalities",
-        flag: "--modalities",
-        values: &[2, 3],
-        batch: 16,
-    },
-];
+/// The swept axes. `quick`: the batch axis stops at 64 and the other axes run at batch 8
+/// instead of 16, for a sweep that fits in a few minutes on 2 cores.
+fn axes(quick: bool) -> Vec<Axis> {
+    let (batches, b) = if quick {
+        (vec![8, 16, 32, 64], 8)
+    } else {
+        (vec![8, 16, 32, 64, 128], 16)
+    };
+    let title = |what: &str| format!("{what} (batch {b})");
+    [
+        (
+            "batch size (64x64 images, 16 tokens)".to_string(),
+            "batch",
+            "--batch",
+            batches,
+            0,
+        ),
+        (
+            title("image size, patch 8"),
+            "image side (px)",
+            "--image-size",
+            vec![32, 64, 128, 224],
+            b,
+        ),
+        (
+            title("text length"),
+            "tokens",
+            "--context-length",
+            vec![8, 16, 32, 64],
+            b,
+        ),
+        (
+            title("modalities, image + texts"),
+            "modalities",
+            "--modalities",
+            vec![2, 3],
+            b,
+        ),
+    ]
+    .into_iter()
+    .map(|(title, x_label, flag, values, batch)| Axis {
+        title,
+        x_label,
+        flag,
+        values,
+        batch,
+    })
+    .collect()
+}
 
 /// Runs the sweep and writes the figure and the raw numbers.
-pub fn run(bench: &Bench, out: &Path) -> Result<ExitCode> {
+pub fn run(bench: &Bench, out: &Path, quick: bool, iters: usize) -> Result<ExitCode> {
     let mut panels = Vec::new();
     let mut raw = Vec::new();
-    for axis in &AXES {
+    let iters = iters.to_string();
+    for axis in &axes(quick) {
         let mut burn_pts = Vec::new();
         let mut torch_pts = Vec::new();
-        for &v in axis.values {
+        for &v in &axis.values {
             let batch = if axis.batch == 0 { v } else { axis.batch };
             let mut args: Vec<String> = [
-                "--mode", "train", "--task", "vqa", "--iters", "2", "--batch",
+                "--mode", "train", "--task", "vqa", "--iters", &iters, "--batch",
             ]
             .iter()
             .map(|s| s.to_string())

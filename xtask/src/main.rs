@@ -19,6 +19,7 @@ use std::process::{Command, ExitCode};
 use anyhow::{Result, bail};
 
 mod bench;
+mod bench_coco;
 mod bench_scale;
 mod exec;
 mod gpu_check;

@@ -17,6 +17,7 @@
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::tensor::module::linear;
 use burn::tensor::{Bool, Device, Int, Tensor};
 
 use crate::sdpa;
@@ -155,6 +156,40 @@ pub(crate) fn split_heads(x: Tensor<3>, n_heads: usize) -> Tensor<4> {
     x.reshape([b, n, n_heads, d / n_heads]).swap_dims(1, 2)
 }
 
+/// `parts` equal column blocks of `lin(x)` (`[q | k | v]` of a fused in-projection, `[k | v]`
+/// of a key/value projection), each split into heads: `parts` tensors
+/// `[batch, heads, seq, d_out / (parts * heads)]`.
+///
+/// On an autodiff device the weight `[d_in, parts * d]` and bias are sliced into blocks and
+/// each block is one linear: burn-autodiff's slice backward (`float_slice`,
+/// `burn-autodiff-0.22.1/src/ops/tensor.rs`) allocates a zero tensor of the sliced input's
+/// full shape and assigns the gradient into it, so slicing the `[batch, seq, parts * d]`
+/// activation costs `parts` full-size zero tensors, assignments and sums per backward, and
+/// slicing the parameter costs the same on a tensor `batch * seq / d_in` times smaller. The
+/// matmuls do the same FLOPs. Elsewhere the fused projection runs as one linear.
+pub(crate) fn project_heads(
+    lin: &Linear,
+    x: Tensor<3>,
+    parts: usize,
+    n_heads: usize,
+) -> Vec<Tensor<4>> {
+    if !x.device().is_autodiff() {
+        return split_heads(lin.forward(x), parts * n_heads).chunk(parts, 1);
+    }
+    let weight = lin.weight.val();
+    let [d_in, d_out] = weight.dims();
+    let d = d_out / parts;
+    let bias = lin.bias.as_ref().map(|b| b.val());
+    (0..parts)
+        .map(|i| {
+            let cols = i * d..(i + 1) * d;
+            let w = weight.clone().slice([0..d_in, cols.clone()]);
+            let b = bias.clone().map(|b| b.slice([cols]));
+            split_heads(linear(x.clone(), w, b), n_heads)
+        })
+        .collect()
+}
+
 /// Merges `[batch, heads, seq, d_head]` back into `[batch, seq, heads * d_head]`.
 pub(crate) fn merge_heads(x: Tensor<4>) -> Tensor<3> {
     let [b, h, n, dh] = x.dims();
@@ -257,8 +292,7 @@ impl MultiHeadAttention {
                 "MultiHeadAttention: weight rows must be [batch] = [{b}]"
             );
         }
-        let qkv = split_heads(self.in_proj.forward(x), 3 * self.n_heads);
-        let mut parts = qkv.chunk(3, 1).into_iter();
+        let mut parts = project_heads(&self.in_proj, x, 3, self.n_heads).into_iter();
         let (q, k, v) = (
             parts.next().expect("q"),
             parts.next().expect("k"),
@@ -401,6 +435,51 @@ mod tests {
                 .inner()
                 .to_data()
                 .assert_approx_eq::<f32>(&infer.output.to_data(), Tolerance::absolute(1e-5));
+        }
+    }
+
+    #[test]
+    fn sliced_weight_projection_has_the_fused_values_and_gradients() {
+        let (_rng, device) = crate::test_util::seeded_autodiff(11);
+        let lin = LinearConfig::new(16, 48).init(&device);
+        let x = random(&device);
+        let w: Vec<Tensor<4>> = (0..3)
+            .map(|_| Tensor::random([3, 4, 5, 4], Distribution::Normal(0.0, 1.0), &device))
+            .collect();
+        // gradients of x, the weight and the bias through a loss weighting every output
+        let grads = |sliced: bool| {
+            let xi = x.clone().detach().require_grad();
+            let parts = if sliced {
+                project_heads(&lin, xi.clone(), 3, 4)
+            } else {
+                split_heads(lin.forward(xi.clone()), 12).chunk(3, 1)
+            };
+            let values: Vec<_> = parts
+                .iter()
+                .map(|p| p.clone().detach().into_data())
+                .collect();
+            let loss = parts
+                .into_iter()
+                .zip(&w)
+                .map(|(p, w)| (p * w.clone()).sum())
+                .reduce(|a, b| a + b)
+                .expect("three parts");
+            let g = loss.backward();
+            let bias = lin.bias.as_ref().expect("bias");
+            (
+                values,
+                [
+                    xi.grad(&g).expect("x").into_data(),
+                    lin.weight.grad(&g).expect("weight").into_data(),
+                    bias.grad(&g).expect("bias").into_data(),
+                ],
+            )
+        };
+        let (v1, g1) = grads(true);
+        let (v2, g2) = grads(false);
+        let tol = Tolerance::absolute(1e-5);
+        for (a, b) in v1.iter().zip(&v2).chain(g1.iter().zip(&g2)) {
+            a.assert_approx_eq::<f32>(b, tol);
         }
     }
 

@@ -6,7 +6,7 @@ use burn::module::Module;
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::tensor::{Bool, Device, Tensor};
 
-use crate::attention::{AttentionOutput, WeightsRequest, attend, split_heads};
+use crate::attention::{AttentionOutput, WeightsRequest, attend, project_heads, split_heads};
 
 /// Configuration of a [`CrossAttention`].
 #[derive(Config, Debug)]
@@ -167,8 +167,7 @@ impl CrossAttention {
                 "CrossAttention: key_padding must be [batch, n_k] = [{b}, {n_k}]"
             );
         }
-        let kv = split_heads(self.kv_proj.forward(memory), 2 * self.n_heads);
-        let mut parts = kv.chunk(2, 1).into_iter();
+        let mut parts = project_heads(&self.kv_proj, memory, 2, self.n_heads).into_iter();
         let (k, v) = (parts.next().expect("k"), parts.next().expect("v"));
         let request = if need_weights {
             WeightsRequest::Full

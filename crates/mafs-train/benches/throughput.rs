@@ -40,6 +40,7 @@ struct Args {
     iters: usize,
     warmup: usize,
     eval_items: usize,
+    rerank_k: usize,
     image_size: Option<usize>,
     context_length: Option<usize>,
     modalities: Option<usize>,
@@ -57,6 +58,7 @@ fn parse_args() -> Args {
         iters: 5,
         warmup: 1,
         eval_items: 128,
+        rerank_k: 16,
         image_size: None,
         context_length: None,
         modalities: None,
@@ -95,6 +97,7 @@ fn parse_args() -> Args {
             "--iters" => a.iters = num(&val),
             "--warmup" => a.warmup = num(&val),
             "--eval-items" => a.eval_items = num(&val),
+            "--rerank-k" => a.rerank_k = num(&val),
             "--image-size" => a.image_size = Some(num(&val)),
             "--context-length" => a.context_length = Some(num(&val)),
             "--modalities" => a.modalities = Some(num(&val)),
@@ -329,6 +332,7 @@ fn main() {
             let test = splits[&Split::Test][..args.eval_items].to_vec();
             let opts = EvalOptions {
                 batch_size: args.batch,
+                rerank_k: args.rerank_k,
                 ..EvalOptions::default()
             };
             let mut n = 0;
@@ -365,6 +369,7 @@ fn main() {
         "n_answers": sizes.n_answers,
         "peak_rss_mib": peak_rss_mib(),
         "data_ms": data_ms,
+        "rerank_k": (args.mode == "eval").then_some(args.rerank_k),
         "forward_ms": phase_ms.map(|p| p[0]),
         "backward_ms": phase_ms.map(|p| p[1]),
         "optim_ms": phase_ms.map(|p| p[2]),
