@@ -8,15 +8,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use mafs_data::Split;
-use mafs_data::corrupt::{CorruptionSpec, DonorPool};
+use mafs_data::{InstanceTransform, Split};
 use mafs_train::atomic::write_atomic;
 use mafs_train::config::{FusionKind, Task};
 use mafs_train::data::load_splits;
 use mafs_train::eval::{EvalOptions, evaluate};
-use mafs_train::train::{TrainOptions, load_run, tau_schedule, train};
+use mafs_train::train::{TrainOptions, load_run, tau_schedule};
 use serde::Serialize;
 
+use super::sweep::{corruption_transform, train_or_reuse};
 use super::train::TrainArgs;
 
 /// Arguments of `mafs compare`.
@@ -58,6 +58,9 @@ fn columns(task: Task) -> &'static [&'static str] {
     }
 }
 
+/// An evaluation: its name, the split and the corruption applied.
+type Condition = (String, Split, Option<Arc<dyn InstanceTransform>>);
+
 /// Runs `mafs compare`.
 pub fn run(args: CompareArgs) -> Result<ExitCode> {
     let (device, devices) = args.train.devices()?;
@@ -68,50 +71,30 @@ pub fn run(args: CompareArgs) -> Result<ExitCode> {
         targs_config.fusion = fusion;
         targs_config.detach_weights = matches!(fusion, FusionKind::Qmf | FusionKind::Pdf);
         let mut opts = TrainOptions::new(&out);
-        opts.resume = true;
         opts.device = device.clone();
         opts.devices = devices.clone();
         opts.quiet = args.train.quiet;
-        let finished = out.join("latest.json").is_file()
-            && mafs_train::RunDir::open(&out)
-                .and_then(|r| r.read_json::<Vec<mafs_train::train::EpochRecord>>("metrics.json"))
-                .map(|h| h.len() >= targs_config.optim.epochs)
-                .unwrap_or(false);
-        if finished {
-            eprintln!(
-                "[compare] {fusion}: reusing the finished run in {}",
-                out.display()
-            );
-        } else {
-            train(&targs_config, &opts).with_context(|| format!("training {fusion}"))?;
-        }
+        train_or_reuse(&targs_config, opts, "compare", &fusion.to_string())?;
         let (config, vocab, model, state) = load_run(&out, &device)?;
         let splits = load_splits(&config.data, model.spec.image_size as u32)?;
         let test = splits.get(&Split::Test).cloned().unwrap_or_default();
         let steps = state.step.max(1);
         let tau = tau_schedule(&config, steps).tau(steps);
-        let mut conditions: Vec<(String, Split, Option<CorruptionSpec>)> =
-            vec![("clean".into(), Split::Test, None)];
+        let mut conditions: Vec<Condition> = vec![("clean".into(), Split::Test, None)];
         for c in &args.conditions {
-            let spec = CorruptionSpec::parse(c)
-                .with_context(|| format!("--conditions `{c}`"))?
-                .with_seed(config.seed);
-            let spec = if spec.needs_donors() {
-                spec.with_donors(Arc::new(DonorPool::from_instances(&test)))
-            } else {
-                spec
-            };
-            conditions.push((c.clone(), Split::Test, Some(spec)));
+            let transform = corruption_transform(c, config.seed, &test)
+                .with_context(|| format!("--conditions `{c}`"))?;
+            conditions.push((c.clone(), Split::Test, Some(transform)));
         }
         if splits.get(&Split::Shift).is_some_and(|s| !s.is_empty()) {
             conditions.push(("shift (domain)".into(), Split::Shift, None));
         }
-        for (name, split, spec) in conditions {
+        for (name, split, transform) in conditions {
             let instances = splits.get(&split).cloned().unwrap_or_default();
             let opts = EvalOptions {
                 tau,
                 rerank_k: config.itm_rerank_k,
-                transform: spec.map(|s| Arc::new(s) as Arc<dyn mafs_data::InstanceTransform>),
+                transform,
                 ..EvalOptions::default()
             };
             let report = evaluate(&model, instances, &vocab, &opts, &device)

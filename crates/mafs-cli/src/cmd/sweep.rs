@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use burn::tensor::Device;
 use mafs_data::corrupt::{CorruptionSpec, DonorPool};
 use mafs_data::{Instance, InstanceTransform};
 use mafs_train::config::RunConfig;
@@ -22,27 +21,25 @@ pub fn is_finished(out: &Path, config: &RunConfig) -> bool {
             .unwrap_or(false)
 }
 
-/// Trains `config` into `out` (resuming a stopped run), or reuses it when it is finished.
-/// Returns the training wall time of this call, or `None` when the run was reused.
+/// Trains `config` into `opts.out` (resuming a stopped run), or reuses the run there when
+/// it is finished. Messages read `[tag] label: …`. Returns the training wall time of this
+/// call, or `None` when the run was reused.
 pub fn train_or_reuse(
     config: &RunConfig,
-    out: &Path,
-    device: &Device,
-    quiet: bool,
-    validate: bool,
+    mut opts: TrainOptions,
+    tag: &str,
     label: &str,
 ) -> Result<Option<f64>> {
-    if is_finished(out, config) {
-        eprintln!("[{label}] reusing the finished run in {}", out.display());
+    if is_finished(&opts.out, config) {
+        eprintln!(
+            "[{tag}] {label}: reusing the finished run in {}",
+            opts.out.display()
+        );
         return Ok(None);
     }
-    let mut opts = TrainOptions::new(out);
     opts.resume = true;
-    opts.device = device.clone();
-    opts.quiet = quiet;
-    opts.validate = validate;
     let start = Instant::now();
-    train(config, &opts).with_context(|| format!("training {label} in {}", out.display()))?;
+    train(config, &opts).with_context(|| format!("training {label} in {}", opts.out.display()))?;
     Ok(Some(start.elapsed().as_secs_f64()))
 }
 

@@ -2,25 +2,34 @@
 //! per-instance weights of the degraded modality, clean against the worst severity; weight
 //! against uncertainty. Each shows mean ± sd over seeds.
 
-use super::results::{CellInstances, CellResult, ConditionSpec};
+use super::results::{CellInstances, CellResult, ConditionSpec, fusions_of};
 use super::stats::mean_spread;
 use super::summary::{Summary, find, severity_families};
 use crate::plot::{Color, Figure, PALETTE, Panel, Series, Style};
 
-fn severity_ticks() -> Vec<(f64, String)> {
-    let mut v = vec![(0.0, "clean".to_string())];
-    v.extend((1..=5).map(|s| (s as f64, s.to_string())));
-    v
+/// A panel of values against severity (0 = clean, then 1 … 5).
+fn severity_panel(title: String, y_label: String, series: Vec<Series>) -> Panel {
+    let mut ticks = vec![(0.0, "clean".to_string())];
+    ticks.extend((1..=5).map(|s| (s as f64, s.to_string())));
+    Panel {
+        title,
+        x_label: "severity".into(),
+        y_label,
+        series,
+        x_range: Some((-0.3, 5.3)),
+        x_tick_labels: ticks,
+        ..Panel::default()
+    }
 }
 
-fn fusions_of(cells: &[CellResult], task: &str) -> Vec<String> {
-    let mut v: Vec<String> = Vec::new();
-    for c in cells.iter().filter(|c| c.task == task) {
-        if !v.contains(&c.fusion) {
-            v.push(c.fusion.clone());
-        }
+/// The `i`-th fusion's line of `(x, mean, sd)` points.
+fn fusion_line(i: usize, name: &str, points: Vec<(f64, f64, f64)>) -> Series {
+    Series {
+        name: name.to_string(),
+        color: PALETTE[i % PALETTE.len()],
+        style: Style::Line,
+        points,
     }
-    v
 }
 
 /// Headline metric against severity (0 = clean), one panel per family, one line per fusion.
@@ -52,23 +61,10 @@ pub fn severity_figure(
                             pts.push((c.severity.unwrap_or(0) as f64, r.main.mean, r.main.sd));
                         }
                     }
-                    Series {
-                        name: f.clone(),
-                        color: PALETTE[i % PALETTE.len()],
-                        style: Style::Line,
-                        points: pts,
-                    }
+                    fusion_line(i, f, pts)
                 })
                 .collect();
-            Panel {
-                title: family.clone(),
-                x_label: "severity".into(),
-                y_label: metric.clone(),
-                series,
-                x_range: Some((-0.3, 5.3)),
-                x_tick_labels: severity_ticks(),
-                ..Panel::default()
-            }
+            severity_panel(family.clone(), metric.clone(), series)
         })
         .collect();
     Some(Figure::new(
@@ -109,26 +105,16 @@ pub fn weight_severity_figure(
                     let t = trends
                         .iter()
                         .find(|t| t.against == *f && t.family == *family)?;
-                    Some(Series {
-                        name: f.to_string(),
-                        color: PALETTE[i % PALETTE.len()],
-                        style: Style::Line,
-                        points: t
-                            .values
-                            .iter()
-                            .map(|(s, v)| (*s as f64, v.mean, v.sd))
-                            .collect(),
-                    })
+                    let points = t.values.iter().map(|(s, v)| (*s as f64, v.mean, v.sd));
+                    Some(fusion_line(i, f, points.collect()))
                 })
                 .collect();
-            (!series.is_empty()).then(|| Panel {
-                title: format!("{family} ({})", conds[0].degraded.join("+")),
-                x_label: "severity".into(),
-                y_label: "weight of degraded".into(),
-                series,
-                x_range: Some((-0.3, 5.3)),
-                x_tick_labels: severity_ticks(),
-                ..Panel::default()
+            (!series.is_empty()).then(|| {
+                severity_panel(
+                    format!("{family} ({})", conds[0].degraded.join("+")),
+                    "weight of degraded".into(),
+                    series,
+                )
             })
         })
         .collect::<Vec<_>>();
@@ -168,6 +154,22 @@ fn degraded_weights(ci: &CellInstances, cond: &str, idx: &[usize]) -> Vec<f64> {
     v
 }
 
+/// The first cell of `task` × `fusion` and the per-instance evidence of each of its seeds
+/// (none when there is no cell or no evidence).
+fn evidence<'a>(
+    cells: &'a [CellResult],
+    task: &str,
+    fusion: &str,
+    instances: &dyn Fn(&CellResult) -> Option<CellInstances>,
+) -> Option<(&'a CellResult, Vec<CellInstances>)> {
+    let cs: Vec<&CellResult> = cells
+        .iter()
+        .filter(|c| c.task == task && c.fusion == fusion)
+        .collect();
+    let inst: Vec<CellInstances> = cs.iter().filter_map(|c| instances(c)).collect();
+    (!inst.is_empty()).then(|| (cs[0], inst))
+}
+
 /// For `fusion`: the distribution of per-instance weights of each family's degraded
 /// modality, clean against the family's highest severity (bar = mean share over seeds,
 /// error = sd over seeds).
@@ -179,15 +181,7 @@ pub fn weight_distribution_figure(
     instances: &dyn Fn(&CellResult) -> Option<CellInstances>,
 ) -> Option<Figure> {
     const BINS: usize = 10;
-    let cs: Vec<&CellResult> = cells
-        .iter()
-        .filter(|c| c.task == task && c.fusion == fusion)
-        .collect();
-    let first = cs.first()?;
-    let inst: Vec<CellInstances> = cs.iter().filter_map(|c| instances(c)).collect();
-    if inst.is_empty() {
-        return None;
-    }
+    let (first, inst) = evidence(cells, task, fusion, instances)?;
     let mut panels = Vec::new();
     for (family, conds) in severity_families(conditions) {
         let worst = conds.last().expect("a family has a condition");
@@ -259,12 +253,7 @@ pub fn weight_uncertainty_figure(
     instances: &dyn Fn(&CellResult) -> Option<CellInstances>,
 ) -> Option<Figure> {
     const BINS: usize = 10;
-    let cs: Vec<&CellResult> = cells
-        .iter()
-        .filter(|c| c.task == task && c.fusion == fusion)
-        .collect();
-    let first = cs.first()?;
-    let inst: Vec<CellInstances> = cs.iter().filter_map(|c| instances(c)).collect();
+    let (first, inst) = evidence(cells, task, fusion, instances)?;
     let signal = inst.iter().find_map(|c| c.uncertainty_signal.clone())?;
     let mut panels = Vec::new();
     for (j, m) in first.modalities.iter().enumerate() {

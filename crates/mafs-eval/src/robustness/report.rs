@@ -4,9 +4,9 @@
 
 use std::fmt::Write;
 
-use super::results::{CellResult, ConditionSpec};
+use super::results::{CellResult, ConditionSpec, distinct, fusions_of};
 use super::stats::{MeanSpread, PairedBootstrap};
-use super::summary::{Summary, comparisons, find};
+use super::summary::{Summary, Trend, comparisons, find};
 
 /// What the report says about how the sweep was run.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -50,24 +50,41 @@ fn test_cell(t: &PairedBootstrap) -> String {
     )
 }
 
-fn tasks(cells: &[CellResult]) -> Vec<String> {
-    let mut v: Vec<String> = Vec::new();
-    for c in cells {
-        if !v.contains(&c.task) {
-            v.push(c.task.clone());
-        }
-    }
-    v
+/// Whether a trend's slope is more than twice its standard error over seeds.
+fn established(t: &Trend) -> bool {
+    t.slope.n > 1 && t.slope.mean.abs() > 2.0 * t.slope.sd / (t.slope.n as f64).sqrt()
 }
 
-fn fusions(cells: &[CellResult], task: &str) -> Vec<String> {
-    let mut v: Vec<String> = Vec::new();
-    for c in cells.iter().filter(|c| c.task == task) {
-        if !v.contains(&c.fusion) {
-            v.push(c.fusion.clone());
-        }
+/// A table of trends against severity: `who` (the baseline or the fusion), the family,
+/// `what` at each severity (formatted by `value`) and the slope, mean ± sd over seeds.
+fn trend_table(
+    s: &mut String,
+    who: &str,
+    what: &str,
+    trends: &[&Trend],
+    value: impl Fn(f64) -> String,
+    slope_digits: usize,
+) {
+    let severities: Vec<String> = trends
+        .first()
+        .map(|t| t.values.iter().map(|(sev, _)| sev.to_string()).collect())
+        .unwrap_or_default();
+    let _ = writeln!(
+        s,
+        "| {who} | family | {what} at severity {} | slope |\n|---|---|---|---|",
+        severities.join(", ")
+    );
+    for t in trends {
+        let vals: Vec<String> = t.values.iter().map(|(_, v)| value(v.mean)).collect();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            t.against,
+            t.family,
+            vals.join(", "),
+            pm(&t.slope, slope_digits)
+        );
     }
-    v
 }
 
 /// The report as Markdown.
@@ -107,8 +124,8 @@ pub fn markdown(
          `1 - (clean - corrupted) / clean`; CE is ImageNet-C's corruption error, \
          `sum_s E_s / sum_s E_s({reference})` with `E = 100 * (1 - metric / best)`, and mCE its mean over corruption families.\n"
     );
-    for task in tasks(cells) {
-        let fs = fusions(cells, &task);
+    for task in distinct(cells, |c| &c.task) {
+        let fs = fusions_of(cells, &task);
         let metric = cells
             .iter()
             .find(|c| c.task == task)
@@ -225,7 +242,7 @@ pub fn markdown(
         }
         let _ = writeln!(
             s,
-            "**2. Does its lead grow with severity?** (lead = `{ours} - baseline` at severity 0 = clean … 5; slope per severity step, per seed)\n"
+            "**2. Does its lead grow with severity?** (lead = `{ours} - baseline` at each severity, 0 = clean; slope per severity step, per seed)\n"
         );
         let leads: Vec<_> = summary
             .lead_trends
@@ -235,33 +252,20 @@ pub fn markdown(
         if leads.is_empty() {
             let _ = writeln!(s, "No severity family or no baseline.\n");
         } else {
-            let _ = writeln!(
-                s,
-                "| baseline | family | lead at 0…5 | slope |\n|---|---|---|---|"
+            trend_table(
+                &mut s,
+                "baseline",
+                "lead",
+                &leads,
+                |v| format!("{v:+.2}"),
+                3,
             );
-            for t in &leads {
-                let vals: Vec<String> = t
-                    .values
-                    .iter()
-                    .map(|(_, v)| format!("{:+.2}", v.mean))
-                    .collect();
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | {} | {} |",
-                    t.against,
-                    t.family,
-                    vals.join(", "),
-                    pm(&t.slope, 3)
-                );
-            }
             let grows = leads.iter().filter(|t| t.slope.mean > 0.0).count();
             let _ = writeln!(
                 s,
                 "\nAnswer: the lead grows (positive mean slope) in {grows} of {} baseline × family pairs{}.\n",
                 leads.len(),
-                if leads.iter().any(|t| t.slope.n > 1
-                    && t.slope.mean.abs() > 2.0 * t.slope.sd / (t.slope.n as f64).sqrt())
-                {
+                if leads.iter().any(|t| established(t)) {
                     "; pairs whose slope exceeds twice its standard error are the ones to trust"
                 } else {
                     "; no slope exceeds twice its standard error over seeds (or there is one seed), so none is established"
@@ -270,7 +274,7 @@ pub fn markdown(
         }
         let _ = writeln!(
             s,
-            "**3. Does the weight of a corrupted modality fall as severity rises?** (mean weight of the degraded modalities at severity 0 … 5)\n"
+            "**3. Does the weight of a corrupted modality fall as severity rises?** (mean weight of the degraded modalities at each severity, 0 = clean)\n"
         );
         let weights: Vec<_> = summary
             .weight_trends
@@ -283,30 +287,24 @@ pub fn markdown(
                 "No severity family degrades a modality the models weight.\n"
             );
         } else {
-            let _ = writeln!(
-                s,
-                "| fusion | family | weight at 0…5 | slope |\n|---|---|---|---|"
+            trend_table(
+                &mut s,
+                "fusion",
+                "weight",
+                &weights,
+                |v| format!("{v:.3}"),
+                4,
             );
-            for t in &weights {
-                let vals: Vec<String> = t
-                    .values
-                    .iter()
-                    .map(|(_, v)| format!("{:.3}", v.mean))
-                    .collect();
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | {} | {} |",
-                    t.against,
-                    t.family,
-                    vals.join(", "),
-                    pm(&t.slope, 4)
-                );
-            }
             let mine: Vec<_> = weights.iter().filter(|t| t.against == *ours).collect();
             let falls = mine.iter().filter(|t| t.slope.mean < 0.0).count();
+            let firm = mine
+                .iter()
+                .filter(|t| t.slope.mean < 0.0 && established(t))
+                .count();
             let _ = writeln!(
                 s,
-                "\nAnswer: for `{ours}` the weight falls (negative mean slope) in {falls} of {} families; \
+                "\nAnswer: for `{ours}` the weight falls (negative mean slope) in {falls} of {} families \
+                 ({firm} by more than twice its standard error over seeds); \
                  fixed fusions keep constant weights by construction.\n",
                 mine.len()
             );

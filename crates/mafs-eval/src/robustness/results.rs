@@ -88,6 +88,26 @@ impl CellResult {
     }
 }
 
+/// The distinct values of `key` over `cells`, in order of first appearance: the tasks of a
+/// sweep, or (over one task's cells) its fusions.
+pub fn distinct<'a>(
+    cells: impl IntoIterator<Item = &'a CellResult>,
+    key: impl Fn(&CellResult) -> &str,
+) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    for c in cells {
+        if !v.iter().any(|x| x == key(c)) {
+            v.push(key(c).to_string());
+        }
+    }
+    v
+}
+
+/// The fusions of `task`'s cells, in order of first appearance.
+pub fn fusions_of(cells: &[CellResult], task: &str) -> Vec<String> {
+    distinct(cells.iter().filter(|c| c.task == task), |c| &c.fusion)
+}
+
 /// The per-instance evidence of one cell under one condition, aligned by position.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ConditionInstances {

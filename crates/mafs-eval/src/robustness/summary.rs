@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::results::{CellInstances, CellResult, ConditionSpec};
+use super::results::{CellInstances, CellResult, ConditionSpec, distinct};
 use super::stats::{
     BootstrapConfig, MeanSpread, PairedBootstrap, corruption_error, mean_corruption_error,
     mean_spread, paired_bootstrap, relative_robustness, slope,
@@ -136,26 +136,24 @@ pub struct Summary {
     pub costs: Vec<Cost>,
 }
 
-/// Tasks and fusions in order of first appearance.
-fn ordered(cells: &[CellResult], f: impl Fn(&CellResult) -> &str) -> Vec<String> {
-    let mut v: Vec<String> = Vec::new();
-    for c in cells {
-        if !v.iter().any(|x| x == f(c)) {
-            v.push(f(c).to_string());
-        }
-    }
-    v
-}
-
-/// Families with severities, each with its conditions sorted by severity.
-pub fn severity_families(conditions: &[ConditionSpec]) -> Vec<(String, Vec<&ConditionSpec>)> {
+/// Conditions that `keep` accepts, grouped by family in order of first appearance.
+fn families_where(
+    conditions: &[ConditionSpec],
+    keep: impl Fn(&ConditionSpec) -> bool,
+) -> Vec<(String, Vec<&ConditionSpec>)> {
     let mut out: Vec<(String, Vec<&ConditionSpec>)> = Vec::new();
-    for c in conditions.iter().filter(|c| c.severity.is_some()) {
+    for c in conditions.iter().filter(|c| keep(c)) {
         match out.iter_mut().find(|(f, _)| *f == c.family) {
             Some((_, v)) => v.push(c),
             None => out.push((c.family.clone(), vec![c])),
         }
     }
+    out
+}
+
+/// Families with severities, each with its conditions sorted by severity.
+pub fn severity_families(conditions: &[ConditionSpec]) -> Vec<(String, Vec<&ConditionSpec>)> {
+    let mut out = families_where(conditions, |c| c.severity.is_some());
     for (_, v) in &mut out {
         v.sort_by_key(|c| c.severity);
     }
@@ -164,14 +162,7 @@ pub fn severity_families(conditions: &[ConditionSpec]) -> Vec<(String, Vec<&Cond
 
 /// Corruption families (with or without severities), each with its conditions.
 fn corruption_families(conditions: &[ConditionSpec]) -> Vec<(String, Vec<&ConditionSpec>)> {
-    let mut out: Vec<(String, Vec<&ConditionSpec>)> = Vec::new();
-    for c in conditions.iter().filter(|c| c.is_corruption()) {
-        match out.iter_mut().find(|(f, _)| *f == c.family) {
-            Some((_, v)) => v.push(c),
-            None => out.push((c.family.clone(), vec![c])),
-        }
-    }
-    out
+    families_where(conditions, ConditionSpec::is_corruption)
 }
 
 /// Summarises `cells` under `conditions`; `instances` loads a cell's per-instance evidence
@@ -182,8 +173,8 @@ pub fn summarize(
     instances: &dyn Fn(&CellResult) -> Option<CellInstances>,
     config: &SummaryConfig,
 ) -> Summary {
-    let tasks = ordered(cells, |c| c.task.as_str());
-    let fusions = ordered(cells, |c| c.fusion.as_str());
+    let tasks = distinct(cells, |c| &c.task);
+    let fusions = distinct(cells, |c| &c.fusion);
     let cells_of = |task: &str, fusion: &str| -> Vec<&CellResult> {
         let mut v: Vec<&CellResult> = cells
             .iter()

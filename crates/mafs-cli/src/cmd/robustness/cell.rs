@@ -18,7 +18,7 @@ use mafs_train::config::{RunConfig, Task};
 use mafs_train::data::load_splits;
 use mafs_train::eval::{EvalOptions, EvalReport, evaluate};
 use mafs_train::progress::Progress;
-use mafs_train::train::{load_run, tau_schedule};
+use mafs_train::train::{TrainOptions, load_run, tau_schedule};
 
 use crate::cmd::sweep::{corruption_transform, train_or_reuse};
 
@@ -114,7 +114,11 @@ pub fn run_cell(
             run_dir.display()
         );
     }
-    let trained = train_or_reuse(config, &run_dir, device, quiet, false, &label)?;
+    let mut opts = TrainOptions::new(&run_dir);
+    opts.device = device.clone();
+    opts.quiet = quiet;
+    opts.validate = false;
+    let trained = train_or_reuse(config, opts, "robustness", &label)?;
     let (run_config, vocab, model, state) =
         load_run(&run_dir, device).with_context(|| format!("loading {}", run_dir.display()))?;
     let (metric, best) = main_metric(run_config.task);
