@@ -138,7 +138,7 @@ pub fn run_bench(args: BenchArgs) -> Result<ExitCode> {
         let preset_json = preset_file(preset)?;
         for task in &args.tasks {
             for mode in &args.modes {
-                let common = [
+                let mut common = vec![
                     "--mode".to_string(),
                     mode.clone(),
                     "--task".to_string(),
@@ -150,16 +150,16 @@ pub fn run_bench(args: BenchArgs) -> Result<ExitCode> {
                     "--eval-items".to_string(),
                     args.eval_items.to_string(),
                 ];
+                if mode == "eval" {
+                    // one evaluation pass is long enough to time: no warm-up pass, both sides
+                    common.extend(["--warmup".to_string(), "0".to_string()]);
+                }
                 let mut burn_runs = Vec::new();
                 let mut torch_runs = Vec::new();
                 let mut fixed_runs = Vec::new();
                 for _ in 0..args.rounds.max(1) {
                     let mut a: Vec<String> = common.to_vec();
                     a.extend(["--preset".into(), preset.clone()]);
-                    if mode == "eval" {
-                        // one evaluation pass is long enough to time; no warm-up pass
-                        a.extend(["--warmup".into(), "0".into()]);
-                    }
                     let b = bench.burn(&a.iter().map(String::as_str).collect::<Vec<_>>())?;
                     if mode == "train" && !args.no_overhead {
                         let mut f = a.clone();
