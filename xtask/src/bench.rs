@@ -449,21 +449,27 @@ fn render(
         s.push_str(&row_line(r));
         s.push('\n');
     }
-    s.push_str("\nburn training step by phase (ms, median over rounds): forward | backward | optimiser | batch assembly\n\n");
-    s.push_str(
-        "| preset | task | forward | backward | optimiser | data |\n|---|---|---|---|---|---|\n",
-    );
+    s.push_str("\nburn training step by phase (ms, median over rounds): forward, backward, optimiser, batch assembly (with corruption-aware augmentation), and world generation per batch of instances (done once per run; here amortised over a single epoch, its worst case)\n\n");
+    s.push_str("| preset | task | forward | backward | optimiser | data | world gen. per batch |\n|---|---|---|---|---|---|---|\n");
     for r in rows.iter().filter(|r| r["mode"] == "train") {
         let runs = r["burn_runs"].as_array().cloned().unwrap_or_default();
         let phase = |k: &str| fmt(median(runs.iter().map(|v| num(v, k)).collect()), 0);
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
             r["preset"].as_str().unwrap_or(""),
             r["task"].as_str().unwrap_or(""),
             phase("forward_ms"),
             phase("backward_ms"),
             phase("optim_ms"),
             phase("data_ms"),
+            fmt(
+                median(
+                    runs.iter()
+                        .map(|v| num(v, "world_ms") / num(v, "world_instances") * args.batch as f64)
+                        .collect()
+                ),
+                1
+            ),
         ));
     }
     s.push_str("\nTraining samples/s per task (burn):");

@@ -237,7 +237,11 @@ fn main() {
     let (preset, preset_file) = preset_path(&args);
     let n_train = args.batch.max(16);
     let config = run_config(&args, &preset_file, n_train);
+    let t_world = Instant::now();
     let splits = load_splits(&config.data, preset.vision.image_size as u32).expect("world data");
+    // world generation (and corruption of the shifted split): once per run, not per step
+    let world_ms = 1e3 * t_world.elapsed().as_secs_f64();
+    let world_instances: usize = splits.values().map(Vec::len).sum();
     let vocab = Vocabulary::build(&splits[&Split::Train], &config);
     let sizes = vocab.sizes();
     let flops_fwd =
@@ -369,6 +373,8 @@ fn main() {
         "n_answers": sizes.n_answers,
         "peak_rss_mib": peak_rss_mib(),
         "data_ms": data_ms,
+        "world_ms": world_ms,
+        "world_instances": world_instances,
         "rerank_k": (args.mode == "eval").then_some(args.rerank_k),
         "forward_ms": phase_ms.map(|p| p[0]),
         "backward_ms": phase_ms.map(|p| p[1]),

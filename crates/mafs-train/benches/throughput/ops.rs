@@ -7,6 +7,7 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::nn::{LayerNormConfig, LinearConfig};
 use burn::tensor::activation::{gelu, softmax};
+use burn::tensor::module::linear;
 use burn::tensor::{Device, Distribution, Tensor};
 use mafs_encoders::attention::{MultiHeadAttentionConfig, SelfAttentionInput};
 use mafs_encoders::pointwise;
@@ -102,6 +103,42 @@ pub fn profile(iters: usize) -> Vec<(String, f64, f64)> {
         let f = time(|| drop((xi.clone() + xi.clone()).into_data()), iters);
         let fb = time(|| drop((xa.clone() + xa.clone()).sum().backward()), iters);
         out.push(("add [64,65,128]".to_string(), f, fb));
+    }
+    // the fused [q | k | v] projection split into its three parts, two ways (summed, so that
+    // backward reaches every part): chunking the [64, 65, 384] activation (the layers before
+    // the change) and slicing the [128, 384] weight (`attention::project_heads` on autodiff)
+    {
+        let lin = LinearConfig::new(d, 3 * d).init(&ad);
+        let xa = x(&ad, d);
+        let chunked = || {
+            let parts = lin.forward(xa.clone()).chunk(3, 2);
+            parts.into_iter().reduce(|a, b| a + b).expect("three parts")
+        };
+        let sliced = || {
+            let w = lin.weight.val();
+            let bias = lin.bias.as_ref().expect("bias").val();
+            (0..3)
+                .map(|i| {
+                    let cols = i * d..(i + 1) * d;
+                    linear(
+                        xa.clone(),
+                        w.clone().slice([0..d, cols.clone()]),
+                        Some(bias.clone().slice([cols])),
+                    )
+                })
+                .reduce(|a, b| a + b)
+                .expect("three parts")
+        };
+        for round in 1..=2 {
+            let c = time(|| drop(chunked().sum().backward()), iters);
+            let s = time(|| drop(sliced().sum().backward()), iters);
+            out.push((
+                format!("qkv split, activation chunks ({round})"),
+                f64::NAN,
+                c,
+            ));
+            out.push((format!("qkv split, weight slices ({round})"), f64::NAN, s));
+        }
     }
     // our self-attention (in-proj, attention core, out-proj)
     {
