@@ -73,6 +73,11 @@ pub struct BenchArgs {
     /// Skip the PyTorch side.
     #[arg(long)]
     no_torch: bool,
+    /// A built throughput bench to run instead of building it (`cargo bench -p mafs-train
+    /// --profile dev --bench throughput --no-run` prints its path): no wait on the shared
+    /// target directory's lock while another build holds it.
+    #[arg(long)]
+    exe: Option<PathBuf>,
     /// Where the raw results go (JSON).
     #[arg(long, default_value = "target/bench/results.json")]
     out: PathBuf,
@@ -99,7 +104,11 @@ pub fn run_bench(args: BenchArgs) -> Result<ExitCode> {
         cmd.args(&args.rest);
         return run(cmd);
     }
-    let exe = build_bench()?;
+    let exe = match &args.exe {
+        Some(p) if p.is_file() => p.clone(),
+        Some(p) => bail!("--exe {}: no such file", p.display()),
+        None => build_bench()?,
+    };
     let python = if args.no_torch {
         None
     } else {
