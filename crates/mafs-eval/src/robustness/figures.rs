@@ -226,8 +226,12 @@ pub fn weight_distribution_figure(
             continue;
         }
         panels.push(Panel {
-            title: format!("{family}: weight of {}", worst.degraded.join("+")),
-            x_label: format!("weight (clean vs {})", worst.name),
+            title: family.clone(),
+            x_label: format!(
+                "weight of {} (clean vs {})",
+                worst.degraded.join("+"),
+                worst.name
+            ),
             y_label: "share of instances".into(),
             series,
             x_range: Some((0.0, 1.0)),
@@ -244,8 +248,8 @@ pub fn weight_distribution_figure(
 }
 
 /// For `fusion`: each modality's weight against its uncertainty signal over the instances
-/// of every condition (dots, up to 600 per condition and seed), with the mean weight in 10
-/// uncertainty bins (mean ± sd over seeds).
+/// of every condition that have all their modalities (dots, up to 600 per condition and
+/// seed), with the mean weight in 10 uncertainty bins (mean ± sd over seeds).
 pub fn weight_uncertainty_figure(
     task: &str,
     fusion: &str,
@@ -272,7 +276,9 @@ pub fn weight_uncertainty_figure(
                     .zip(&c.present)
                     .enumerate()
                 {
-                    if !p.get(j).copied().unwrap_or(false) || j >= u.len() {
+                    // Instances with every modality present: where one is missing, the
+                    // weights of the others are set by renormalisation, not by uncertainty.
+                    if !p.iter().all(|&x| x) || j >= u.len() {
                         continue;
                     }
                     let (x, y) = (u[j] as f64, w[j] as f64);
@@ -312,7 +318,7 @@ pub fn weight_uncertainty_figure(
             })
             .collect();
         panels.push(Panel {
-            title: m.clone(),
+            title: format!("{m} (instances with every modality)"),
             x_label: format!("{signal} of {m}"),
             y_label: format!("weight of {m}"),
             series: vec![
@@ -329,7 +335,7 @@ pub fn weight_uncertainty_figure(
     }
     (!panels.is_empty()).then(|| {
         Figure::new(
-            format!("{task}, {fusion}: weight against uncertainty (all conditions)"),
+            format!("{task}, {fusion}: weight against uncertainty"),
             panels,
             3,
         )
