@@ -431,13 +431,7 @@ pub fn evaluate(
                     let item = burn::data::dataset::Dataset::get(vqa, *row).expect("item");
                     let qa = &item.instance.questions[item.question];
                     let answer = vocab.answers.answer(id as u32).unwrap_or("");
-                    let human: Vec<HumanAnswer> = qa
-                        .answers
-                        .iter()
-                        .enumerate()
-                        .map(|(j, a)| HumanAnswer::new(a.clone(), j as i64 + 1))
-                        .collect();
-                    let acc = 100.0 * vqa_accuracy(answer, &human);
+                    let acc = 100.0 * vqa_accuracy(answer, &HumanAnswer::numbered(&qa.answers));
                     item_scores.push(ItemScore {
                         id: item.instance.id,
                         sub: item.question as u32,

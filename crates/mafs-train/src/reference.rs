@@ -187,13 +187,7 @@ fn vqa_priors(train: &[Instance], test: &[Instance]) -> Result<Vec<Reference>, T
             "VQA reference: the test split has no questions with a known answer".into(),
         ));
     }
-    let human = |q: &mafs_data::Qa| -> Vec<HumanAnswer> {
-        q.answers
-            .iter()
-            .enumerate()
-            .map(|(j, a)| HumanAnswer::new(a.clone(), j as i64 + 1))
-            .collect()
-    };
+    let human = |q: &mafs_data::Qa| HumanAnswer::numbered(&q.answers);
     let score = |guess: &dyn Fn(&mafs_data::Qa) -> f64| {
         let mut metrics = BTreeMap::new();
         let mut per_type: BTreeMap<&str, (f64, f64)> = BTreeMap::new();

@@ -267,6 +267,16 @@ impl HumanAnswer {
             extra: BTreeMap::new(),
         }
     }
+
+    /// The human answers of one question, numbered 1, 2, … in order (`answer_id`), as VQA v2
+    /// numbers its ten.
+    pub fn numbered<S: AsRef<str>>(answers: &[S]) -> Vec<Self> {
+        answers
+            .iter()
+            .enumerate()
+            .map(|(j, a)| Self::new(a.as_ref(), j as i64 + 1))
+            .collect()
+    }
 }
 
 /// VQA accuracy in [0, 1] of one predicted answer against the human answers (10 in VQA v2).
@@ -574,10 +584,21 @@ mod tests {
     use super::*;
 
     fn answers(list: &[&str]) -> Vec<HumanAnswer> {
-        list.iter()
-            .enumerate()
-            .map(|(i, a)| HumanAnswer::new(*a, i as i64 + 1))
-            .collect()
+        HumanAnswer::numbered(list)
+    }
+
+    #[test]
+    fn numbered_answers_count_from_one_in_order() {
+        let h = HumanAnswer::numbered(&["red".to_string(), "blue".to_string()]);
+        assert_eq!(h.len(), 2);
+        assert_eq!(
+            (h[0].answer.as_str(), h[0].answer_id.clone()),
+            ("red", Some(1.into()))
+        );
+        assert_eq!(
+            (h[1].answer.as_str(), h[1].answer_id.clone()),
+            ("blue", Some(2.into()))
+        );
     }
 
     #[test]
