@@ -57,7 +57,7 @@ pub struct RobustnessArgs {
     /// groups such as `image:all`, `image:imagenet_c`, `text:all`.
     #[arg(
         long,
-        default_value = "image:gaussian_noise,image:defocus_blur,text:keyboard,both,image:missing,text:missing,pair:misalign",
+        default_value = "image:gaussian_noise,text:keyboard,both,image:missing,text:missing,pair:misalign",
         value_delimiter = ','
     )]
     pub corruptions: Vec<String>,
@@ -65,7 +65,7 @@ pub struct RobustnessArgs {
     #[arg(long, default_value = "1,3,5")]
     pub severities: String,
     /// Training scenes of the built-in world.
-    #[arg(long, default_value_t = 1600)]
+    #[arg(long, default_value_t = 2000)]
     pub world_train: usize,
     /// Test scenes (validation too; the sweep does not validate during training).
     #[arg(long, default_value_t = 200)]
@@ -74,7 +74,7 @@ pub struct RobustnessArgs {
     #[arg(long, default_value_t = 200)]
     pub world_shift: usize,
     /// Epochs.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 3)]
     pub epochs: usize,
     /// Batch size (default: the training default).
     #[arg(long)]
@@ -189,9 +189,11 @@ pub fn run(args: RobustnessArgs) -> Result<ExitCode> {
     let severities = conditions::parse_severities(&args.severities)?;
     let conds = conditions::conditions(&args.corruptions, &severities)?;
     let mut cells_todo = Vec::new();
+    // Seed-major: a stopped sweep has whole seeds (every fusion), which a rerun with fewer
+    // --seeds reports as they are.
     for &task in &args.tasks {
-        for &fusion in &args.fusions {
-            for seed in 0..args.seeds {
+        for seed in 0..args.seeds {
+            for &fusion in &args.fusions {
                 cells_todo.push(args.config(task, fusion, seed)?);
             }
         }
