@@ -190,7 +190,8 @@ pub fn weight_distribution_figure(
             .iter()
             .filter_map(|d| first.modalities.iter().position(|m| m == d))
             .collect();
-        if idx.is_empty() {
+        // Every modality degraded (`both`): their weights sum to 1, nothing to follow.
+        if idx.is_empty() || idx.len() == first.modalities.len() {
             continue;
         }
         let mut series = Vec::new();

@@ -295,7 +295,9 @@ pub fn summarize(
                     .iter()
                     .filter_map(|d| fc[0].modalities.iter().position(|m| m == d))
                     .collect();
-                if idx.is_empty() {
+                // Degrading every modality (`both`) leaves nothing to follow: the mean of
+                // weights that sum to 1 is 1 / M by construction.
+                if idx.is_empty() || idx.len() == m {
                     continue;
                 }
                 let w = |c: &CellResult, cond: &str| -> f64 {
@@ -520,6 +522,10 @@ mod tests {
             cond("clean", "clean", None, ""),
             cond("image:x:1", "image:x", Some(1), "image:x:1"),
             cond("image:x:2", "image:x", Some(2), "image:x:2"),
+            ConditionSpec {
+                degraded: vec!["image".into(), "question".into()],
+                ..cond("both:1", "both", Some(1), "image:x:1,text:y:1")
+            },
         ];
         let cells = vec![
             cell(
@@ -617,6 +623,9 @@ mod tests {
             .find(|t| t.against == "ours")
             .unwrap();
         assert!((w.slope.mean + 0.1).abs() < 1e-12);
+        // A family that degrades every modality has no weight to follow.
+        assert!(s.weight_trends.iter().all(|t| t.family != "both"));
+        assert!(s.weight_trends.iter().any(|t| t.family == "image:x"));
         let cost = s.costs.iter().find(|c| c.fusion == "ours").unwrap();
         assert_eq!((cost.params, cost.eval_seconds.mean), (1000, 1.0));
     }
