@@ -2,14 +2,15 @@
 //! scored with (see `mafs_train::reference`): random ranking for retrieval, the most frequent
 //! training caption for captioning, answer priors for VQA. Prints one JSON object.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use mafs_data::Split;
-use mafs_train::config::{DataSource, Task};
+use mafs_train::config::Task;
 use mafs_train::data::load_splits;
 use mafs_train::reference::references;
+
+use super::train::DataArgs;
 
 /// Arguments of `mafs chance`.
 #[derive(clap::Args, Debug)]
@@ -17,18 +18,9 @@ pub struct ChanceArgs {
     /// Task: retrieval, captioning or vqa.
     #[arg(long)]
     pub task: Task,
-    /// Data: world, karpathy:FILE or vqa:QUESTIONS,ANNOTATIONS.
-    #[arg(long, default_value = "world")]
-    pub data: String,
-    /// Image folder of a real dataset.
-    #[arg(long)]
-    pub images: Option<PathBuf>,
-    /// Training scenes of the built-in world (as `mafs train`).
-    #[arg(long, default_value_t = DataSource::WORLD_TRAIN)]
-    pub world_train: usize,
-    /// Validation and test scenes of the built-in world (each).
-    #[arg(long, default_value_t = DataSource::WORLD_EVAL)]
-    pub world_eval: usize,
+    /// The data flags (as `mafs train`).
+    #[command(flatten)]
+    pub data: DataArgs,
     /// World seed (as `mafs train --seed`).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -39,13 +31,7 @@ pub struct ChanceArgs {
 
 /// Runs `mafs chance`.
 pub fn run(args: ChanceArgs) -> Result<ExitCode> {
-    let source = DataSource::parse_sized(
-        &args.data,
-        args.images.clone(),
-        args.seed,
-        args.world_train,
-        args.world_eval,
-    )?;
+    let source = args.data.source(args.seed)?;
     let split = match args.split.as_str() {
         "test" => Split::Test,
         "shift" => Split::Shift,

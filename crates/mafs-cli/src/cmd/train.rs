@@ -21,18 +21,9 @@ pub struct TrainArgs {
     /// Encoder preset name (tiny, small, clip-b32) or a preset JSON file.
     #[arg(long, default_value = "tiny")]
     pub preset: String,
-    /// Data: world, karpathy:FILE or vqa:QUESTIONS,ANNOTATIONS.
-    #[arg(long, default_value = "world")]
-    pub data: String,
-    /// Image folder of a real dataset.
-    #[arg(long)]
-    pub images: Option<PathBuf>,
-    /// Training scenes of the built-in world.
-    #[arg(long, default_value_t = DataSource::WORLD_TRAIN)]
-    pub world_train: usize,
-    /// Validation and test scenes of the built-in world (each).
-    #[arg(long, default_value_t = DataSource::WORLD_EVAL)]
-    pub world_eval: usize,
+    /// The data flags.
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Epochs.
     #[arg(long, default_value_t = Optim::default().epochs)]
     pub epochs: usize,
@@ -88,6 +79,36 @@ pub struct TrainArgs {
     pub tokenizer: Option<PathBuf>,
 }
 
+/// The data flags `mafs train` and `mafs chance` share.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DataArgs {
+    /// Data: world, karpathy:FILE or vqa:QUESTIONS,ANNOTATIONS.
+    #[arg(long, default_value = "world")]
+    pub data: String,
+    /// Image folder of a real dataset.
+    #[arg(long)]
+    pub images: Option<PathBuf>,
+    /// Training scenes of the built-in world.
+    #[arg(long, default_value_t = DataSource::WORLD_TRAIN)]
+    pub world_train: usize,
+    /// Validation and test scenes of the built-in world (each).
+    #[arg(long, default_value_t = DataSource::WORLD_EVAL)]
+    pub world_eval: usize,
+}
+
+impl DataArgs {
+    /// The data source these flags name; `seed` draws the built-in world.
+    pub fn source(&self, seed: u64) -> Result<DataSource> {
+        Ok(DataSource::parse_sized(
+            &self.data,
+            self.images.clone(),
+            seed,
+            self.world_train,
+            self.world_eval,
+        )?)
+    }
+}
+
 impl TrainArgs {
     /// The main device and the data-parallel devices (empty without --devices).
     pub fn devices(&self) -> Result<(Device, Vec<Device>)> {
@@ -104,13 +125,7 @@ impl TrainArgs {
     pub fn config(&self) -> Result<RunConfig> {
         let mut c = RunConfig::new(self.task, self.fusion, self.seed);
         c.preset = self.preset.clone();
-        c.data = DataSource::parse_sized(
-            &self.data,
-            self.images.clone(),
-            self.seed,
-            self.world_train,
-            self.world_eval,
-        )?;
+        c.data = self.data.source(self.seed)?;
         c.optim.epochs = self.epochs;
         c.optim.batch_size = self.batch_size;
         c.optim.lr = self.lr;
