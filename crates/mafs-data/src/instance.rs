@@ -97,6 +97,40 @@ pub struct Instance {
     pub side_text: Option<String>,
     /// Visual questions about the image.
     pub questions: Vec<Qa>,
+    /// What corruptions did to the instance's modalities, in the order they were applied
+    /// (empty for data as the dataset gave it). Written by the corruption suite, read by the
+    /// batcher into each modality's [`mafs_core::CorruptionFlags`].
+    pub corruptions: Vec<CorruptionMark>,
+}
+
+/// A record that a corruption touched one modality of an instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorruptionMark {
+    /// The modality's batch name (`image`, `side_text`, `caption`, `question`).
+    pub modality: &'static str,
+    /// What was done to it.
+    pub corruption: mafs_core::ModalityCorruption,
+}
+
+impl Instance {
+    /// Records that `corruption` touched `modality` (the last record of a modality wins).
+    pub fn mark(&mut self, modality: &'static str, corruption: mafs_core::ModalityCorruption) {
+        self.corruptions.retain(|m| m.modality != modality);
+        self.corruptions.push(CorruptionMark {
+            modality,
+            corruption,
+        });
+    }
+
+    /// What was done to `modality` (clean when nothing was recorded).
+    pub fn corruption_of(&self, modality: &str) -> mafs_core::ModalityCorruption {
+        self.corruptions
+            .iter()
+            .rev()
+            .find(|m| m.modality == modality)
+            .map(|m| m.corruption.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// A per-instance transformation applied before batching: corruptions at evaluation,

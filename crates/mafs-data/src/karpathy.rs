@@ -230,6 +230,7 @@ fn convert(
             sentids,
             side_text: rec.side_text,
             questions: Vec::new(),
+            corruptions: Vec::new(),
         },
         path,
     )))

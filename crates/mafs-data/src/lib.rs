@@ -36,4 +36,4 @@ pub mod vqa;
 pub mod world;
 
 pub use error::DataError;
-pub use instance::{Instance, InstanceTransform, Qa, Split};
+pub use instance::{CorruptionMark, Instance, InstanceTransform, Qa, Split};

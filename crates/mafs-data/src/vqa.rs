@@ -415,6 +415,7 @@ pub fn load_vqa(
                         sentids: Vec::new(),
                         side_text: None,
                         questions: vec![qa],
+                        corruptions: Vec::new(),
                     },
                     path,
                     r,

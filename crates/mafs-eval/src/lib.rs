@@ -21,5 +21,6 @@
 pub mod metrics;
 pub mod plot;
 pub mod robustness;
+pub mod weights;
 
 pub use metrics::error::MetricsError;

@@ -319,6 +319,22 @@ pub struct CorruptionAware {
     pub severity_max: u8,
 }
 
+impl CorruptionAware {
+    /// The corruption suite's augmenter configuration for these settings, drawing with
+    /// `seed` (every image and side-text corruption of the suite).
+    pub fn augmenter_config(&self, seed: u64) -> mafs_data::corrupt::CorruptionAugmenterConfig {
+        mafs_data::corrupt::CorruptionAugmenterConfig {
+            p_image: self.p_image,
+            p_text: self.p_text,
+            p_pair: self.p_pair,
+            severity_min: self.severity_min,
+            severity_max: self.severity_max,
+            seed,
+            ..Default::default()
+        }
+    }
+}
+
 impl Default for CorruptionAware {
     fn default() -> Self {
         Self {
@@ -332,27 +348,120 @@ impl Default for CorruptionAware {
     }
 }
 
-/// Loss weights of `L = L_task + lambda_uni * sum_m L_uni,m + lambda_reg * KL(w || U) +
-/// lambda_proto * L_proto`.
+/// Loss weights of `L = L_task + lambda_uni * sum_m L_uni,m + lambda_sched * KL(t || w)
+/// (+ lambda_rank * rank) + lambda_conf * (L1(c, tcp) + BCE(c_clean, clean)) + lambda_proto *
+/// L_proto(clean) (+ lambda_reg * KL(w || U))` (DESIGN §1). The scheduler terms apply to the
+/// MA-AFS fusions only; the baselines keep their published training.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LossWeights {
     /// Unimodal auxiliary losses.
     pub lambda_uni: f64,
-    /// KL of the weights to uniform.
+    /// KL of the weights to uniform (off by default: it pulls towards fixed fusion).
     pub lambda_reg: f64,
     /// Prototype loss.
     pub lambda_proto: f64,
     /// ITM loss (retrieval with query fusion).
     pub lambda_itm: f64,
+    /// `KL(t || w)`: the weights against the reliability target (0 in configs written before
+    /// it existed).
+    #[serde(default)]
+    pub lambda_sched: f64,
+    /// QMF's rank loss on the weights against the unimodal losses (0 = off).
+    #[serde(default)]
+    pub lambda_rank: f64,
+    /// The learned confidence's losses: L1 to the true-class probability, and BCE of its
+    /// clean head to the known corruption flag.
+    #[serde(default)]
+    pub lambda_conf: f64,
 }
 
 impl Default for LossWeights {
     fn default() -> Self {
         Self {
             lambda_uni: 0.5,
-            lambda_reg: 0.01,
+            lambda_reg: 0.0,
             lambda_proto: 0.1,
             lambda_itm: 1.0,
+            lambda_sched: 1.0,
+            lambda_rank: 0.0,
+            lambda_conf: 1.0,
+        }
+    }
+}
+
+/// How the MA-AFS scheduler is fed and taught (DESIGN §1, revised).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchedulerSettings {
+    /// The scheduler's softmax temperature (the temperature at the end of training when
+    /// `tau_start` is set).
+    pub tau: f64,
+    /// When set, tau follows a cosine from this value down to `tau` over the run (the old
+    /// default was 4.0 -> 0.5); `None`: constant tau.
+    pub tau_start: Option<f64>,
+    /// Signals read detached encodings and logits, so the task gradient cannot turn an
+    /// "uncertainty" into a routing feature.
+    pub detach_signals: bool,
+    /// Standardise the scheduler's inputs by running statistics of the training batches.
+    pub standardize: bool,
+    /// Start the scheduler's last layer at zero (uniform fusion at step 0).
+    pub zero_init: bool,
+    /// Add the learned-confidence signal (`confidence`: predicted true-class probability).
+    pub confidence: bool,
+    /// Add its clean head (`confidence_clean`), trained to the augmenter's corruption flag.
+    pub confidence_clean: bool,
+    /// The confidence networks also read the mean and spread of the token states.
+    #[serde(default)]
+    pub confidence_token_stats: bool,
+    /// The confidence networks also read the statistics of the encoders' input embeddings
+    /// (patch and token embeddings), where input corruption shows most.
+    #[serde(default)]
+    pub confidence_stem_stats: bool,
+    /// The confidence networks read detached encodings (off: their supervision also shapes
+    /// the encoders).
+    #[serde(default = "yes")]
+    pub confidence_detach: bool,
+    /// Temperature of the reliability target `t = softmax(ln tcp / T)` (1: `tcp / sum tcp`).
+    pub target_temperature: f64,
+    /// The prototype loss sees only present and clean inputs (else every present one).
+    pub proto_clean_only: bool,
+}
+
+impl Default for SchedulerSettings {
+    fn default() -> Self {
+        Self {
+            tau: 1.0,
+            tau_start: None,
+            detach_signals: true,
+            standardize: true,
+            zero_init: true,
+            confidence: true,
+            confidence_clean: true,
+            confidence_token_stats: true,
+            confidence_stem_stats: true,
+            confidence_detach: true,
+            target_temperature: 1.0,
+            proto_clean_only: true,
+        }
+    }
+}
+
+impl SchedulerSettings {
+    /// What runs configured before these settings existed did: tau on a cosine from 4.0 to
+    /// 0.5, raw signals on live encodings, a random last layer, no confidence signal.
+    pub fn legacy() -> Self {
+        Self {
+            tau: 0.5,
+            tau_start: Some(4.0),
+            detach_signals: false,
+            standardize: false,
+            zero_init: false,
+            confidence: false,
+            confidence_clean: false,
+            confidence_token_stats: false,
+            confidence_stem_stats: false,
+            confidence_detach: true,
+            target_temperature: 1.0,
+            proto_clean_only: false,
         }
     }
 }
@@ -372,10 +481,6 @@ pub struct Optim {
     pub warmup_fraction: f64,
     /// Gradient clipping by global norm (0 = off).
     pub grad_clip: f64,
-    /// Scheduler temperature at the start (near-uniform weights).
-    pub tau_start: f64,
-    /// Scheduler temperature at the end.
-    pub tau_min: f64,
     /// Checkpoint every this many steps (0 = at the end of each epoch only).
     pub checkpoint_every: usize,
 }
@@ -389,8 +494,6 @@ impl Default for Optim {
             weight_decay: 0.05,
             warmup_fraction: 0.05,
             grad_clip: 1.0,
-            tau_start: 4.0,
-            tau_min: 0.5,
             checkpoint_every: 0,
         }
     }
@@ -415,6 +518,10 @@ pub struct RunConfig {
     pub loss: LossWeights,
     /// Corruption-aware training.
     pub corruption_aware: CorruptionAware,
+    /// How the scheduler is fed and taught (configs written before it existed get
+    /// [`SchedulerSettings::legacy`]).
+    #[serde(default = "SchedulerSettings::legacy")]
+    pub scheduler: SchedulerSettings,
     /// Detach the fusion weights from the task gradient (as QMF and PDF do).
     pub detach_weights: bool,
     /// Use the side text as a third, context modality in VQA.
@@ -441,6 +548,10 @@ pub struct RunConfig {
     pub tokenizer: Option<PathBuf>,
 }
 
+fn yes() -> bool {
+    true
+}
+
 fn legacy_vqa_loss() -> VqaLossKind {
     VqaLossKind::SoftBce
 }
@@ -457,6 +568,7 @@ impl RunConfig {
             optim: Optim::default(),
             loss: LossWeights::default(),
             corruption_aware: CorruptionAware::default(),
+            scheduler: SchedulerSettings::default(),
             detach_weights: matches!(fusion, FusionKind::Qmf | FusionKind::Pdf),
             vqa_side_text: true,
             itm_rerank_k: 16,
@@ -467,6 +579,26 @@ impl RunConfig {
             init: crate::init::EncoderInit::default(),
             tokenizer: None,
         }
+    }
+
+    /// This configuration with a JSON merge patch (RFC 7386) applied, e.g.
+    /// `{"optim": {"warmup_fraction": 0.1}, "scheduler": {"tau": 0.5}}`: for settings that
+    /// have no command-line flag. Every key of the patch must name an existing setting (a
+    /// typo is an error, not a silently ignored key); the result is validated.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::Config`] naming the unknown key, the value that does not fit its
+    /// setting, or the validation failure.
+    pub fn patched(&self, patch: &serde_json::Value) -> Result<Self, TrainError> {
+        let mut value = serde_json::to_value(self)
+            .map_err(|e| TrainError::Config(format!("config does not serialise: {e}")))?;
+        check_patch_keys(&value, patch, "")?;
+        json_patch::merge(&mut value, patch);
+        let out: RunConfig = serde_json::from_value(value)
+            .map_err(|e| TrainError::Config(format!("config patch {patch}: {e}")))?;
+        out.validate()?;
+        Ok(out)
     }
 
     /// Checks the values a user can get wrong.
@@ -485,8 +617,39 @@ impl RunConfig {
         if !(o.lr.is_finite() && o.lr > 0.0) {
             return bad(format!("learning rate {} must be positive", o.lr));
         }
-        if !(o.tau_start > 0.0 && o.tau_min > 0.0) {
-            return bad("temperatures must be positive".into());
+        let sc = &self.scheduler;
+        if !(sc.tau.is_finite() && sc.tau > 0.0)
+            || sc.tau_start.is_some_and(|t| !(t.is_finite() && t > 0.0))
+        {
+            return bad(format!(
+                "scheduler temperatures must be positive and finite (tau {}, tau_start {:?})",
+                sc.tau, sc.tau_start
+            ));
+        }
+        if !(sc.target_temperature.is_finite() && sc.target_temperature > 0.0) {
+            return bad(format!(
+                "the reliability target's temperature {} must be positive",
+                sc.target_temperature
+            ));
+        }
+        if sc.confidence_clean && !sc.confidence {
+            return bad("confidence_clean needs the confidence signal (confidence = true)".into());
+        }
+        let l = &self.loss;
+        for (name, v) in [
+            ("lambda_uni", l.lambda_uni),
+            ("lambda_reg", l.lambda_reg),
+            ("lambda_proto", l.lambda_proto),
+            ("lambda_itm", l.lambda_itm),
+            ("lambda_sched", l.lambda_sched),
+            ("lambda_rank", l.lambda_rank),
+            ("lambda_conf", l.lambda_conf),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return bad(format!(
+                    "{name} = {v} must be a finite, non-negative weight"
+                ));
+            }
         }
         let c = &self.corruption_aware;
         for (name, p) in [
@@ -513,9 +676,95 @@ impl RunConfig {
     }
 }
 
+/// Every key of `patch` must exist in `base` (recursively, through objects).
+fn check_patch_keys(
+    base: &serde_json::Value,
+    patch: &serde_json::Value,
+    path: &str,
+) -> Result<(), TrainError> {
+    let (Some(b), Some(p)) = (base.as_object(), patch.as_object()) else {
+        if path.is_empty() {
+            return Err(TrainError::Config(format!(
+                "config patch must be a JSON object, got {patch}"
+            )));
+        }
+        return Ok(());
+    };
+    for (k, v) in p {
+        let here = if path.is_empty() {
+            k.clone()
+        } else {
+            format!("{path}.{k}")
+        };
+        match b.get(k) {
+            None => {
+                let known: Vec<&str> = b.keys().map(String::as_str).collect();
+                return Err(TrainError::Config(format!(
+                    "config patch: unknown setting `{here}`; expected one of: {}",
+                    known.join(", ")
+                )));
+            }
+            Some(inner) if inner.is_object() && v.is_object() => {
+                check_patch_keys(inner, v, &here)?;
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn patches_merge_and_reject_unknown_keys() {
+        let c = RunConfig::new(Task::Retrieval, FusionKind::MaAfs, 0);
+        let p = c
+            .patched(
+                &serde_json::json!({"optim": {"warmup_fraction": 0.2}, "scheduler": {"tau": 0.5}}),
+            )
+            .unwrap();
+        assert_eq!(p.optim.warmup_fraction, 0.2);
+        assert_eq!(p.scheduler.tau, 0.5);
+        assert_eq!(p.optim.lr, c.optim.lr);
+        let e = c
+            .patched(&serde_json::json!({"optim": {"warmup_frac": 0.2}}))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`optim.warmup_frac`") && e.contains("warmup_fraction"),
+            "{e}"
+        );
+        let e = c
+            .patched(&serde_json::json!({"scheduler": {"tau": -1.0}}))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("temperature"), "{e}");
+        let e = c
+            .patched(&serde_json::json!({"optim": {"lr": "fast"}}))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("config patch"), "{e}");
+        assert!(c.patched(&serde_json::json!([1])).is_err());
+    }
+
+    #[test]
+    fn configs_without_scheduler_settings_are_legacy() {
+        let c = RunConfig::new(Task::Retrieval, FusionKind::MaAfs, 0);
+        let mut v = serde_json::to_value(&c).unwrap();
+        v.as_object_mut().unwrap().remove("scheduler");
+        let loss = v["loss"].as_object_mut().unwrap();
+        for k in ["lambda_sched", "lambda_rank", "lambda_conf"] {
+            loss.remove(k);
+        }
+        let old: RunConfig = serde_json::from_value(v).unwrap();
+        assert_eq!(old.scheduler, SchedulerSettings::legacy());
+        assert_eq!(old.loss.lambda_sched, 0.0);
+        assert_eq!(c.scheduler.tau, 1.0);
+        assert!(c.scheduler.tau_start.is_none());
+        assert_eq!(c.loss.lambda_reg, 0.0);
+    }
 
     #[test]
     fn fusion_names_round_trip() {

@@ -22,6 +22,7 @@ pub mod model;
 pub mod parity;
 pub mod progress;
 pub mod reference;
+pub mod schedcheck;
 pub mod serve;
 pub mod tensors;
 pub mod train;

@@ -14,7 +14,7 @@ use std::sync::mpsc::sync_channel;
 use burn::grad_clipping::GradientClippingConfig;
 use burn::optim::{AdamWConfig, ModuleOptimizer};
 use burn::tensor::Device;
-use mafs_data::corrupt::{CorruptionAugmenter, CorruptionAugmenterConfig, DonorPool};
+use mafs_data::corrupt::{CorruptionAugmenter, DonorPool};
 use mafs_data::{Instance, InstanceTransform, Split};
 use mafs_scheduler::TemperatureSchedule;
 use rand::SeedableRng;
@@ -30,6 +30,7 @@ use crate::eval::{EvalOptions, EvalReport, evaluate};
 use crate::lr::WarmupCosine;
 use crate::model::{LossParts, MafsModel, build_model};
 use crate::progress::Progress;
+use crate::schedcheck::{SchedulerCheck, scheduler_check};
 
 /// How to run training (what is not part of the run's identity).
 #[derive(Debug, Clone)]
@@ -82,6 +83,10 @@ pub struct EpochRecord {
     pub mean_weights: Vec<f64>,
     /// Validation report.
     pub validation: Option<EvalReport>,
+    /// What a fixed corrupted copy of the validation split did to the weights (adaptive
+    /// fusions with corruption-aware training).
+    #[serde(default)]
+    pub scheduler_check: Option<SchedulerCheck>,
     /// Training throughput, samples per second.
     pub samples_per_second: f64,
 }
@@ -127,15 +132,7 @@ fn augmenter(
     if !c.enabled {
         return Ok(None);
     }
-    let cfg = CorruptionAugmenterConfig {
-        p_image: c.p_image,
-        p_text: c.p_text,
-        p_pair: c.p_pair,
-        severity_min: c.severity_min,
-        severity_max: c.severity_max,
-        seed: config.seed,
-        ..CorruptionAugmenterConfig::default()
-    };
+    let cfg = c.augmenter_config(config.seed);
     let donors = Arc::new(DonorPool::from_instances(train));
     let aug = CorruptionAugmenter::new(cfg, Some(donors))
         .map_err(|e| TrainError::Config(e.to_string()))?;
@@ -153,12 +150,17 @@ pub fn optimizer(config: &RunConfig) -> ModuleOptimizer {
     c.init()
 }
 
-/// The scheduler temperature schedule of a run.
+/// The scheduler temperature schedule of a run: constant `tau` (the default), or a cosine
+/// from `tau_start` down to `tau` when `tau_start` is set.
 pub fn tau_schedule(config: &RunConfig, total_steps: usize) -> TemperatureSchedule {
-    TemperatureSchedule::Cosine {
-        tau_start: config.optim.tau_start,
-        tau_min: config.optim.tau_min,
-        total_steps: total_steps.max(1),
+    let s = &config.scheduler;
+    match s.tau_start {
+        None => TemperatureSchedule::Constant { tau: s.tau },
+        Some(start) => TemperatureSchedule::Cosine {
+            tau_start: start,
+            tau_min: s.tau,
+            total_steps: total_steps.max(1),
+        },
     }
 }
 
@@ -384,21 +386,29 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
         state.epoch_losses.push(mean.total);
         state.epoch += 1;
         state.batch_in_epoch = 0;
-        let validation = if opts.validate && !val.is_empty() {
+        let (validation, check) = if opts.validate && !val.is_empty() {
+            let eval_tau = tau.tau(state.step);
             let eval_opts = EvalOptions {
-                tau: tau.tau(state.step),
+                tau: eval_tau,
                 rerank_k: config.itm_rerank_k.min(8),
+                per_instance: true,
                 ..EvalOptions::default()
             };
-            Some(evaluate(
+            let mut report = evaluate(&model, val.clone(), &vocab, &eval_opts, &opts.device)?;
+            let check = scheduler_check(
                 &model,
-                val.clone(),
+                config,
+                &val,
+                &report,
                 &vocab,
-                &eval_opts,
+                eval_tau,
                 &opts.device,
-            )?)
+            )?;
+            // the per-instance rows served the check; metrics.json keeps the summary
+            report.instances.clear();
+            (Some(report), check)
         } else {
-            None
+            (None, None)
         };
         if let (Some(v), false) = (&validation, opts.quiet) {
             eprintln!(
@@ -413,6 +423,15 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
                     .collect::<Vec<_>>()
                     .join(", ")
             );
+            if let Some(c) = &check {
+                eprintln!(
+                    "[train {} {}] epoch {} weights on a corrupted copy: {}",
+                    config.task,
+                    config.fusion,
+                    state.epoch,
+                    c.summary()
+                );
+            }
         }
         history.push(EpochRecord {
             epoch: state.epoch,
@@ -420,6 +439,7 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
             loss: mean,
             mean_weights: weight_sums.iter().map(|s| s / n).collect(),
             validation,
+            scheduler_check: check,
             samples_per_second: done_here as f64 * bs as f64 / secs,
         });
         run.save(&model, &optim, &state, opts.keep)?;

@@ -107,6 +107,7 @@ fn text_instance(id: u64, text: &str) -> Arc<Instance> {
         sentids: vec![id],
         side_text: None,
         questions: vec![],
+        corruptions: Vec::new(),
     })
 }
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use mafs_data::{InstanceTransform, Split};
+use mafs_eval::weights::{ModalityWeightShift, shift_table, signal_table};
 use mafs_train::atomic::write_atomic;
 use mafs_train::config::{FusionKind, Task};
 use mafs_train::data::load_splits;
@@ -47,6 +48,26 @@ struct Row {
     metrics: std::collections::BTreeMap<String, f64>,
     mean_weights: Vec<f64>,
     modalities: Vec<String>,
+    /// What the condition did to each modality's weight against the same instances clean
+    /// (test-split corruptions only).
+    weight_shift: Option<Vec<ModalityWeightShift>>,
+}
+
+/// The conditions that leave one droppable modality of a task's item alone (the others
+/// missing), named by the modality kept: the single-modality references MA-AFS's clean score
+/// is checked against.
+pub fn single_modality_conditions(task: Task) -> Vec<(&'static str, &'static str)> {
+    match task {
+        // the item is [image, side_text]
+        Task::Retrieval | Task::Captioning => {
+            vec![("image", "text:missing"), ("side_text", "image:missing")]
+        }
+        // the question always stays; the image or the side text is dropped
+        Task::Vqa => vec![
+            ("image + question", "text:missing"),
+            ("question + side_text", "image:missing"),
+        ],
+    }
 }
 
 /// The metric columns printed for a task.
@@ -69,7 +90,8 @@ pub fn run(args: CompareArgs) -> Result<ExitCode> {
         let out = args.out_dir.join(format!("{}-{}", args.train.task, fusion));
         let mut targs_config = args.train.config()?;
         targs_config.fusion = fusion;
-        targs_config.detach_weights = matches!(fusion, FusionKind::Qmf | FusionKind::Pdf);
+        targs_config.detach_weights = args.train.scheduler.detach_weights
+            || matches!(fusion, FusionKind::Qmf | FusionKind::Pdf);
         let mut opts = TrainOptions::new(&out);
         opts.device = device.clone();
         opts.devices = devices.clone();
@@ -81,7 +103,13 @@ pub fn run(args: CompareArgs) -> Result<ExitCode> {
         let steps = state.step.max(1);
         let tau = tau_schedule(&config, steps).tau(steps);
         let mut conditions: Vec<Condition> = vec![("clean".into(), Split::Test, None)];
-        for c in &args.conditions {
+        let mut names: Vec<String> = args.conditions.clone();
+        for (_, spec) in single_modality_conditions(args.train.task) {
+            if !names.iter().any(|n| n == spec) {
+                names.push(spec.to_string());
+            }
+        }
+        for c in &names {
             let transform = corruption_transform(c, config.seed, &test)
                 .with_context(|| format!("--conditions `{c}`"))?;
             conditions.push((c.clone(), Split::Test, Some(transform)));
@@ -89,27 +117,42 @@ pub fn run(args: CompareArgs) -> Result<ExitCode> {
         if splits.get(&Split::Shift).is_some_and(|s| !s.is_empty()) {
             conditions.push(("shift (domain)".into(), Split::Shift, None));
         }
+        let mut clean_report = None;
         for (name, split, transform) in conditions {
             let instances = splits.get(&split).cloned().unwrap_or_default();
+            let corrupted = transform.is_some();
             let opts = EvalOptions {
                 tau,
                 rerank_k: config.itm_rerank_k,
                 transform,
+                per_instance: split == Split::Test,
                 ..EvalOptions::default()
             };
             let report = evaluate(&model, instances, &vocab, &opts, &device)
                 .with_context(|| format!("evaluating {fusion} on {name}"))?;
             eprintln!("[compare] {fusion} {name}: main {:.2}", report.main());
+            let weight_shift = match (&clean_report, corrupted) {
+                (Some(clean), true) => Some(report.weight_shift(clean)?),
+                _ => None,
+            };
             rows.push(Row {
                 fusion: fusion.to_string(),
-                condition: name,
+                condition: name.clone(),
                 metrics: report.metrics.clone(),
                 mean_weights: report.mean_weights.clone(),
                 modalities: report.modalities.clone(),
+                weight_shift,
             });
+            if name == "clean" {
+                clean_report = Some(report);
+            }
         }
     }
-    let table = markdown(&rows, args.train.task);
+    let table = markdown(&rows, args.train.task)
+        + "\n"
+        + &single_modality_check(&rows, args.train.task)
+        + "\n"
+        + &weights_markdown(&rows);
     println!("{table}");
     std::fs::create_dir_all(&args.out_dir)?;
     // Atomic writes: an interrupted report never leaves a half-written file behind.
@@ -125,6 +168,75 @@ pub fn run(args: CompareArgs) -> Result<ExitCode> {
         args.out_dir.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The check that a fusion's clean score is not below its own best single modality's.
+fn single_modality_check(rows: &[Row], task: Task) -> String {
+    let singles = single_modality_conditions(task);
+    let main = |f: &str, c: &str| {
+        rows.iter()
+            .find(|r| r.fusion == f && r.condition == c)
+            .and_then(|r| r.metrics.get("main").copied())
+    };
+    let mut s = format!(
+        "Clean score against the fusion's own best single modality (the others missing):\n\n| fusion | clean | {} | best single | clean >= best single |\n|---|---|{}---|---|\n",
+        singles
+            .iter()
+            .map(|(kept, _)| format!("{kept} only"))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        "---|".repeat(singles.len())
+    );
+    let mut fusions: Vec<&str> = Vec::new();
+    for r in rows {
+        if !fusions.contains(&r.fusion.as_str()) {
+            fusions.push(&r.fusion);
+        }
+    }
+    for f in fusions {
+        let clean = main(f, "clean").unwrap_or(f64::NAN);
+        let vals: Vec<f64> = singles
+            .iter()
+            .map(|(_, c)| main(f, c).unwrap_or(f64::NAN))
+            .collect();
+        let best = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        s.push_str(&format!(
+            "| {f} | {clean:.2} | {} | {best:.2} | {} |\n",
+            vals.iter()
+                .map(|v| format!("{v:.2}"))
+                .collect::<Vec<_>>()
+                .join(" | "),
+            if clean >= best { "yes" } else { "**no**" }
+        ));
+    }
+    s
+}
+
+/// Per fusion, what each corruption did to the weights, and the signals' means.
+fn weights_markdown(rows: &[Row]) -> String {
+    let mut s = String::new();
+    let mut fusions: Vec<&str> = Vec::new();
+    for r in rows {
+        if !fusions.contains(&r.fusion.as_str()) {
+            fusions.push(&r.fusion);
+        }
+    }
+    for f in fusions {
+        let shifts: Vec<(String, Vec<ModalityWeightShift>)> = rows
+            .iter()
+            .filter(|r| r.fusion == f)
+            .filter_map(|r| r.weight_shift.clone().map(|w| (r.condition.clone(), w)))
+            .collect();
+        if shifts.is_empty() {
+            continue;
+        }
+        s.push_str(&format!(
+            "{f}: fusion weights against the same instances clean (paired), and the AUROC of each modality's weight as a detector of its own corruption:\n\n{}\n{f}: signal means, clean and on the corrupted rows:\n\n{}\n",
+            shift_table(&shifts),
+            signal_table(&shifts)
+        ));
+    }
+    s
 }
 
 fn markdown(rows: &[Row], task: Task) -> String {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use mafs_data::Split;
 use mafs_data::corrupt::{CorruptionSpec, DonorPool};
+use mafs_eval::weights::{shift_table as weight_shift_table, signal_table};
 use mafs_train::data::load_splits;
 use mafs_train::device::parse_device;
 use mafs_train::eval::{EvalOptions, evaluate};
@@ -75,27 +76,50 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         None => vec![None],
     };
     let steps = state.step.max(1);
+    let opts = |transform: Option<Arc<dyn mafs_data::InstanceTransform>>| EvalOptions {
+        batch_size: args.batch_size,
+        tau: tau_schedule(&config, steps).tau(steps),
+        rerank_k: args.rerank_k,
+        transform,
+        beam_size: args.beam,
+        per_instance: true,
+    };
+    // The clean evaluation is the reference every condition's weights are paired with.
+    let clean = evaluate(&model, instances.clone(), &vocab, &opts(None), &device)?;
     let mut results = Vec::new();
+    let mut shifts = Vec::new();
     for spec in specs {
-        let name = spec
-            .as_ref()
-            .map_or_else(|| "clean".to_string(), |s| s.to_string());
-        let opts = EvalOptions {
-            batch_size: args.batch_size,
-            tau: tau_schedule(&config, steps).tau(steps),
-            rerank_k: args.rerank_k,
-            transform: spec.map(|s| Arc::new(s) as Arc<dyn mafs_data::InstanceTransform>),
-            beam_size: args.beam,
-            per_instance: false,
+        let (name, report) = match spec {
+            None => ("clean".to_string(), clean.clone()),
+            Some(s) => {
+                let name = s.to_string();
+                let t = Arc::new(s) as Arc<dyn mafs_data::InstanceTransform>;
+                (
+                    name,
+                    evaluate(&model, instances.clone(), &vocab, &opts(Some(t)), &device)?,
+                )
+            }
         };
-        let report = evaluate(&model, instances.clone(), &vocab, &opts, &device)?;
+        let shift = report.weight_shift(&clean)?;
+        if name != "clean" {
+            shifts.push((name.clone(), shift.clone()));
+        }
         results.push(serde_json::json!({
             "corrupt": name,
             "metrics": report.metrics,
             "modalities": report.modalities,
             "mean_weights": report.mean_weights,
+            "weight_shift": shift,
             "n": report.n,
         }));
+    }
+    if !shifts.is_empty() {
+        eprintln!(
+            "fusion weights against the same instances clean (paired), and the AUROC of each \
+             modality's weight as a detector of its own corruption:\n{}\nsignal means, clean → on the corrupted rows:\n{}",
+            weight_shift_table(&shifts),
+            signal_table(&shifts)
+        );
     }
     let text = serde_json::to_string_pretty(&serde_json::json!({
         "run": args.run,

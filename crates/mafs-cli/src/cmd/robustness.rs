@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use super::train::{SchedulerArgs, read_patch};
 use anyhow::{Context, Result, bail};
 use mafs_eval::plot::Figure;
 use mafs_eval::robustness::figures::{
@@ -102,6 +103,12 @@ pub struct RobustnessArgs {
     /// No per-step training progress (the sweep's own progress lines stay).
     #[arg(long)]
     pub quiet: bool,
+    /// The scheduler and corruption-aware training settings.
+    #[command(flatten)]
+    pub scheduler: SchedulerArgs,
+    /// A JSON merge patch over every cell's run configuration (see `mafs train`).
+    #[arg(long, value_name = "JSON|FILE")]
+    pub config_patch: Option<String>,
 }
 
 impl RobustnessArgs {
@@ -124,6 +131,12 @@ impl RobustnessArgs {
             c.optim.lr = lr;
         }
         c.itm_rerank_k = self.rerank_k;
+        self.scheduler.apply(&mut c);
+        c.detach_weights =
+            self.scheduler.detach_weights || matches!(fusion, FusionKind::Qmf | FusionKind::Pdf);
+        if let Some(p) = &self.config_patch {
+            c = c.patched(&read_patch(p)?)?;
+        }
         c.validate()?;
         Ok(c)
     }
@@ -157,7 +170,11 @@ impl RobustnessArgs {
             self.reference,
             self.resamples,
             self.out.display()
-        )
+        ) + &self.scheduler.flags()
+            + &self
+                .config_patch
+                .as_ref()
+                .map_or(String::new(), |p| format!(" --config-patch '{p}'"))
     }
 }
 
