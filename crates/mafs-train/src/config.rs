@@ -424,6 +424,10 @@ pub struct SchedulerSettings {
     pub target_temperature: f64,
     /// The prototype loss sees only present and clean inputs (else every present one).
     pub proto_clean_only: bool,
+    /// Learning-rate multiplier of the scheduler and the confidence networks: a few hundred
+    /// parameters that must move far within a short run, next to millions in the encoders.
+    #[serde(default = "one")]
+    pub lr_scale: f64,
 }
 
 impl Default for SchedulerSettings {
@@ -441,6 +445,7 @@ impl Default for SchedulerSettings {
             confidence_detach: true,
             target_temperature: 1.0,
             proto_clean_only: true,
+            lr_scale: 10.0,
         }
     }
 }
@@ -462,6 +467,7 @@ impl SchedulerSettings {
             confidence_detach: true,
             target_temperature: 1.0,
             proto_clean_only: false,
+            lr_scale: 1.0,
         }
     }
 }
@@ -548,6 +554,10 @@ pub struct RunConfig {
     pub tokenizer: Option<PathBuf>,
 }
 
+fn one() -> f64 {
+    1.0
+}
+
 fn yes() -> bool {
     true
 }
@@ -631,6 +641,9 @@ impl RunConfig {
                 "the reliability target's temperature {} must be positive",
                 sc.target_temperature
             ));
+        }
+        if !(sc.lr_scale.is_finite() && sc.lr_scale > 0.0) {
+            return bad(format!("scheduler lr_scale {} must be positive", sc.lr_scale));
         }
         if sc.confidence_clean && !sc.confidence {
             return bad("confidence_clean needs the confidence signal (confidence = true)".into());

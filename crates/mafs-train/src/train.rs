@@ -12,6 +12,8 @@ use std::sync::Arc;
 use std::sync::mpsc::sync_channel;
 
 use burn::grad_clipping::GradientClippingConfig;
+use burn::module::ParamGroup;
+use burn::lr_scheduler::module_lr_scheduler::{ModuleLearningRate, ModuleLrScheduler};
 use burn::optim::{AdamWConfig, ModuleOptimizer};
 use burn::tensor::Device;
 use mafs_data::corrupt::{CorruptionAugmenter, DonorPool};
@@ -148,6 +150,22 @@ pub fn optimizer(config: &RunConfig) -> ModuleOptimizer {
         )));
     }
     c.init()
+}
+
+/// The learning rate of each parameter at one step: `base` everywhere, times the scheduler's
+/// `lr_scale` for the fusion weighting and the confidence networks.
+pub fn module_lr(config: &RunConfig, model: &MafsModel, base: f64) -> ModuleLearningRate {
+    let scale = config.scheduler.lr_scale;
+    if scale == 1.0 {
+        return base.into();
+    }
+    let mut ids = ParamGroup::ids_from_module(model.weighting.clone());
+    if let Some(c) = &model.confidence {
+        ids = ids.fuse(&ParamGroup::ids_from_module(c.clone()));
+    }
+    ModuleLrScheduler::new(base)
+        .with_group(ids, base * scale)
+        .step()
 }
 
 /// The scheduler temperature schedule of a run: constant `tau` (the default), or a cosine
@@ -335,7 +353,8 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
                     });
                 }
                 let m = slot.take().expect("the model is in its slot");
-                slot = Some(optim.step(lr.at(step), m, out.grads));
+                let step_lr = module_lr(config, &m, lr.at(step));
+                slot = Some(optim.step(step_lr, m, out.grads));
                 state.step += 1;
                 state.batch_in_epoch = first + k + 1;
                 state.last_loss = Some(out.parts.total);
