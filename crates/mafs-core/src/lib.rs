@@ -21,6 +21,8 @@ pub mod batch;
 pub mod encoded;
 pub mod error;
 pub mod fused;
+pub mod json;
+pub mod limits;
 pub mod mask;
 pub mod signals;
 pub mod traits;
