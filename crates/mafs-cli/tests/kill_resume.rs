@@ -3,7 +3,8 @@
 //! `--resume-or-start` ends with checkpoint files byte-identical to an uninterrupted run's
 //! (so the weights are bit-identical), and the same metrics.
 //!
-//! `MAFS_KILL_POINTS=N` sets the number of kill points (default 3, the CI run);
+//! `MAFS_KILL_POINTS=N` sets the number of kill points (default 2, the CI run: one inside a
+//! save, one at a random time);
 //! `MAFS_KILL_SEED` moves them. `cargo xtask killtest --points N` runs this test with them.
 
 use std::io::{BufRead, BufReader};
@@ -159,7 +160,7 @@ fn points() -> (u64, u64) {
             .and_then(|v| v.parse().ok())
             .unwrap_or(d)
     };
-    (env("MAFS_KILL_POINTS", 3), env("MAFS_KILL_SEED", 0))
+    (env("MAFS_KILL_POINTS", 2), env("MAFS_KILL_SEED", 0))
 }
 
 #[test]
@@ -173,7 +174,10 @@ fn sigkilled_training_resumes_to_identical_checkpoints() {
     let expected = outcome(&reference);
     // the run is deterministic: a second uninterrupted run writes the same bytes
     let again = base.path().join("again");
+    let second = Instant::now();
     run_to_end(&again);
+    // timed kills fall in the first 90% of the faster of the two runs
+    let one_run = one_run.min(second.elapsed()).mul_f64(0.9);
     assert!(outcome(&again) == expected, "two uninterrupted runs differ");
     std::fs::remove_dir_all(&again).unwrap();
 
