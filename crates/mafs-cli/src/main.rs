@@ -12,6 +12,9 @@ mod cmd;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Input limits (global flags).
+    #[command(flatten)]
+    limits: cmd::limits::LimitArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -46,6 +49,7 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    cli.limits.apply();
     let result = match cli.command {
         Command::Data(args) => cmd::data::run(args),
         Command::Corrupt(args) => cmd::corrupt::run(args),

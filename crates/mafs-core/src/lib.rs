@@ -22,6 +22,8 @@ pub mod corruption;
 pub mod encoded;
 pub mod error;
 pub mod fused;
+pub mod json;
+pub mod limits;
 pub mod mask;
 pub mod signals;
 pub mod traits;

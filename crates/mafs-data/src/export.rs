@@ -86,6 +86,15 @@ pub fn export(
                 message: "the image is missing".to_string(),
             });
         };
+        // a file name that came from a dataset must not write outside the export folder
+        if let Err(reason) = crate::paths::DataRoot::check_name(Path::new(&inst.filename)) {
+            return Err(DataError::UnsafePath {
+                record: RecordRef::new("<instances>", index, Some(inst.id)),
+                name: inst.filename.clone(),
+                root: images_dir.clone(),
+                reason,
+            });
+        }
         image_io::save_png(img, &images_dir.join(&inst.filename))?;
         images.push(KarpathyImage {
             filepath: None,

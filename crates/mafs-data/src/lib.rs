@@ -12,6 +12,8 @@
 //! - [`world`]: the built-in world ([`world::World`], [`world::WorldConfig`]);
 //! - [`karpathy`], [`vqa`], [`image_io`], [`export`]: real formats and the exporter;
 //! - [`error`], [`report`], [`check`]: typed bad-input errors, `skip_bad` reports, validation;
+//! - [`paths`]: [`paths::DataRoot`], the one gate for every file a dataset names (no `..`,
+//!   absolute paths or symlinks out of the images folder): every reader must use it;
 //! - [`tokenizer`], [`answers`]: text tokenizers and the VQA answer vocabulary;
 //! - [`dataset`], [`batcher`]: burn datasets and the [`batcher::MultimodalBatcher`];
 //! - [`stats`]: sizes and answer balance;
@@ -29,6 +31,7 @@ pub mod export;
 pub mod image_io;
 pub mod instance;
 pub mod karpathy;
+pub mod paths;
 pub mod report;
 pub mod stats;
 pub mod tokenizer;

@@ -566,6 +566,11 @@ fn legacy_vqa_loss() -> VqaLossKind {
     VqaLossKind::SoftBce
 }
 
+/// Most epochs a run may ask for (step counts stay far from overflow).
+pub const MAX_EPOCHS: usize = 1_000_000;
+/// Largest batch a run may ask for.
+pub const MAX_BATCH_SIZE: usize = 1 << 20;
+
 impl RunConfig {
     /// A run with the defaults for `task` and `fusion` on the built-in world.
     pub fn new(task: Task, fusion: FusionKind, seed: u64) -> Self {
@@ -615,8 +620,14 @@ impl RunConfig {
     pub fn validate(&self) -> Result<(), TrainError> {
         let o = &self.optim;
         let bad = |m: String| Err(TrainError::Config(m));
-        if o.epochs == 0 {
-            return bad("epochs must be at least 1".into());
+        if o.epochs == 0 || o.epochs > MAX_EPOCHS {
+            return bad(format!("epochs = {} must be in 1..={MAX_EPOCHS}", o.epochs));
+        }
+        if o.batch_size > MAX_BATCH_SIZE {
+            return bad(format!(
+                "batch size {} exceeds the limit of {MAX_BATCH_SIZE}",
+                o.batch_size
+            ));
         }
         if o.batch_size < 2 {
             return bad(format!(

@@ -323,7 +323,43 @@ pub fn initialize_params<M: Module>(model: M) -> M {
         }
     }
     model.visit(&mut Touch);
-    model
+    deterministic_ids(model)
+}
+
+/// Gives the parameters the ids `1, 2, 3, ...` in module order. burn draws a random
+/// `ParamId` for every parameter, and burnpack files and the optimizer state are keyed by
+/// them: with ids fixed by the module structure, the same run and seed write byte-identical
+/// `model.bpk` and `optimizer.bpk` (a resumed model reads its ids back from `model.bpk`).
+pub fn deterministic_ids<M: Module>(model: M) -> M {
+    use burn::module::{ModuleMapper, ParamId};
+    struct Ids(u64);
+    impl Ids {
+        fn next(&mut self) -> ParamId {
+            self.0 += 1;
+            ParamId::from(self.0)
+        }
+    }
+    impl ModuleMapper for Ids {
+        fn map_float<const D: usize>(&mut self, mut p: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            p.id = self.next();
+            p
+        }
+        fn map_int<const D: usize>(
+            &mut self,
+            mut p: Param<Tensor<D, Int>>,
+        ) -> Param<Tensor<D, Int>> {
+            p.id = self.next();
+            p
+        }
+        fn map_bool<const D: usize>(
+            &mut self,
+            mut p: Param<Tensor<D, Bool>>,
+        ) -> Param<Tensor<D, Bool>> {
+            p.id = self.next();
+            p
+        }
+    }
+    model.map(&mut Ids(0))
 }
 
 /// `n` items cut into `k` contiguous ranges whose sizes differ by at most one.

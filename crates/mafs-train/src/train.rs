@@ -39,8 +39,11 @@ use crate::schedcheck::{SchedulerCheck, scheduler_check};
 pub struct TrainOptions {
     /// Run directory.
     pub out: PathBuf,
-    /// Continue the run in `out` from its last checkpoint.
+    /// Continue the run in `out` from its last good checkpoint; an error when it has none
+    /// unless `resume_or_start` is set.
     pub resume: bool,
+    /// With `resume`: start afresh when `out` has no checkpoint yet.
+    pub resume_or_start: bool,
     /// Device to train on (an autodiff device is derived from it).
     pub device: Device,
     /// No progress lines.
@@ -62,6 +65,7 @@ impl TrainOptions {
         Self {
             out: out.into(),
             resume: false,
+            resume_or_start: false,
             device: Device::flex(),
             quiet: false,
             stop_after: None,
@@ -120,7 +124,7 @@ pub fn epoch_batches(n: usize, batch_size: usize, seed: u64, epoch: usize) -> Ve
     let mut idx: Vec<usize> = (0..n).collect();
     idx.shuffle(&mut ChaCha8Rng::seed_from_u64(mix(
         seed,
-        0xE90C + epoch as u64,
+        0xE90C_u64.wrapping_add(epoch as u64),
     )));
     idx.chunks_exact(batch_size).map(|c| c.to_vec()).collect()
 }
@@ -212,7 +216,7 @@ pub fn prepare(
 pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, TrainError> {
     config.validate()?;
     let run = RunDir::create(&opts.out)?;
-    let resuming = opts.resume && run.latest()?.is_some();
+    let resuming = crate::checkpoint::resuming(&run, opts.resume, opts.resume_or_start)?;
     if resuming {
         let saved: RunConfig = run.read_json("config.json")?;
         if &saved != config {
@@ -221,11 +225,6 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
                 run.path().display()
             )));
         }
-    } else if run.latest()?.is_some() {
-        return Err(TrainError::Config(format!(
-            "{} already holds a run; pass --resume to continue it or choose another --out",
-            run.path().display()
-        )));
     } else {
         run.write_json("config.json", config)?;
     }
@@ -239,6 +238,7 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
         None => opts.device.clone().autodiff(),
     };
     let (splits, vocab, model) = prepare(config, &run, resuming, &device)?;
+    let run = run.with_fingerprints(config, &splits[&Split::Train])?;
     let mut model = model;
     let mut optim = optimizer(config);
     let mut state = TrainState {
@@ -258,6 +258,9 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
         state = s;
         if run.file("metrics.json").is_file() {
             history = run.read_json("metrics.json")?;
+            // metrics.json is written before the pointer moves: drop records of epochs the
+            // checkpoint does not hold (a crash in between)
+            history.retain(|r: &EpochRecord| r.epoch <= state.epoch);
         }
     }
     let train_set = if config.all_pairs {
@@ -311,6 +314,16 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
             restore_partial(&state.partial_sums, model.spec.n_modalities());
         let mut done_here = 0usize;
         let first = state.batch_in_epoch;
+        if first > order.len() {
+            return Err(TrainError::BrokenCheckpoint {
+                path: run.path().to_path_buf(),
+                reason: format!(
+                    "the checkpoint is at batch {first} of epoch {}, which has {} batches",
+                    epoch + 1,
+                    order.len()
+                ),
+            });
+        }
         let mut slot = Some(model);
         // Batches are assembled on a second thread, one ahead of the training step.
         let stopped = std::thread::scope(|scope| -> Result<bool, TrainError> {
@@ -461,8 +474,8 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
             scheduler_check: check,
             samples_per_second: done_here as f64 * bs as f64 / secs,
         });
-        run.save(&model, &optim, &state, opts.keep)?;
         run.write_json("metrics.json", &history)?;
+        run.save(&model, &optim, &state, opts.keep)?;
     }
     Ok(TrainOutcome {
         run,
@@ -483,16 +496,12 @@ pub fn load_run(
     let config: RunConfig = run.read_json("config.json")?;
     let vocab = Vocabulary::load(&run)?;
     let model = build_model(&config, vocab.sizes(), device)?;
-    let dir = run.latest()?.ok_or_else(|| TrainError::BrokenCheckpoint {
-        path: run.path().to_path_buf(),
-        reason: "the run has no checkpoint yet".into(),
-    })?;
-    let state_text =
-        std::fs::read_to_string(dir.join("state.json")).map_err(|e| TrainError::io(&dir, e))?;
-    let state: TrainState = serde_json::from_str(&state_text).map_err(|e| TrainError::Json {
-        path: dir.join("state.json"),
-        source: e,
-    })?;
+    let (dir, state) = run
+        .latest_verified()?
+        .ok_or_else(|| TrainError::BrokenCheckpoint {
+            path: run.path().to_path_buf(),
+            reason: "the run has no checkpoint yet".into(),
+        })?;
     let model = crate::checkpoint::load_safetensors(model, &dir.join("model.safetensors"))?;
     Ok((config, vocab, model, state))
 }

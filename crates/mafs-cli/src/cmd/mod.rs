@@ -7,6 +7,7 @@ pub mod data;
 pub mod eval;
 pub mod explain;
 pub mod import;
+pub mod limits;
 pub mod metrics;
 pub mod predict;
 pub mod robustness;

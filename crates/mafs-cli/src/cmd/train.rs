@@ -63,9 +63,14 @@ pub struct TrainArgs {
     /// Run directory.
     #[arg(long, default_value = "runs/run")]
     pub out: PathBuf,
-    /// Continue the run in --out from its last checkpoint.
+    /// Continue the run in --out from its last good checkpoint (verified; older ones are
+    /// tried when it is damaged). An error when --out has no checkpoint.
     #[arg(long)]
     pub resume: bool,
+    /// Like --resume, but start the run when --out has no checkpoint yet (for scripts that
+    /// restart a job until it finishes).
+    #[arg(long, conflicts_with = "resume")]
+    pub resume_or_start: bool,
     /// Device: cpu, wgpu[:N], cuda[:N], remote:HOST:PORT.
     #[arg(long, env = "MAFS_DEVICE", default_value = "cpu")]
     pub device: String,
@@ -281,7 +286,8 @@ impl TrainArgs {
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let config = args.config()?;
     let mut opts = TrainOptions::new(&args.out);
-    opts.resume = args.resume;
+    opts.resume = args.resume || args.resume_or_start;
+    opts.resume_or_start = args.resume_or_start;
     (opts.device, opts.devices) = args.devices()?;
     opts.quiet = args.quiet;
     let out = train(&config, &opts).with_context(|| format!("training {}", args.out.display()))?;
