@@ -17,12 +17,14 @@
 //!
 //! This crate depends on burn only; it must not depend on any other mafs crate.
 
+pub mod atomic;
 pub mod batch;
 pub mod encoded;
 pub mod error;
 pub mod fused;
 pub mod mask;
 pub mod signals;
+pub mod table;
 pub mod traits;
 pub mod weights;
 

@@ -28,6 +28,7 @@ use crate::data::{TaskDataset, Vocabulary, load_splits, make_batcher, to_model_b
 use crate::error::TrainError;
 use crate::eval::{EvalOptions, EvalReport, evaluate};
 use crate::lr::WarmupCosine;
+use crate::metrics_log::{MetricsLog, StepRecord};
 use crate::model::{LossParts, MafsModel, build_model};
 use crate::progress::Progress;
 
@@ -246,6 +247,11 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
         TaskDataset::sampled(config.task, splits[&Split::Train].clone(), config.seed)
     };
     let bs = config.optim.batch_size;
+    let mut log = MetricsLog::open(
+        run.path(),
+        resuming.then_some((state.step, state.epoch)),
+        bs,
+    )?;
     if let Some(p) = &parallel {
         p.shards(bs)?;
     }
@@ -353,6 +359,14 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
                         tau.tau(step)
                     ),
                 );
+                log.step(&StepRecord {
+                    step: state.step,
+                    epoch: epoch + 1,
+                    loss: &out.parts,
+                    lr: lr.at(step),
+                    tau: tau.tau(step),
+                    mean_weights: &out.mean_weights,
+                })?;
                 let every = config.optim.checkpoint_every;
                 if every > 0
                     && state.step.is_multiple_of(every)
@@ -401,7 +415,7 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
             None
         };
         if let (Some(v), false) = (&validation, opts.quiet) {
-            eprintln!(
+            progress.println(&format!(
                 "[train {} {}] epoch {} validation: {}",
                 config.task,
                 config.fusion,
@@ -412,7 +426,7 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
                     .map(|(k, v)| format!("{k} {v:.2}"))
                     .collect::<Vec<_>>()
                     .join(", ")
-            );
+            ));
         }
         history.push(EpochRecord {
             epoch: state.epoch,
@@ -422,6 +436,7 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
             validation,
             samples_per_second: done_here as f64 * bs as f64 / secs,
         });
+        log.epoch(history.last().expect("pushed above"))?;
         run.save(&model, &optim, &state, opts.keep)?;
         run.write_json("metrics.json", &history)?;
     }

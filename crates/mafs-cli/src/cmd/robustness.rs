@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use mafs_eval::atomic::write_atomic;
 use mafs_eval::plot::Figure;
 use mafs_eval::robustness::figures::{
     severity_figure, weight_distribution_figure, weight_severity_figure, weight_uncertainty_figure,
@@ -22,7 +23,6 @@ use mafs_eval::robustness::report::{ReportHeader, markdown};
 use mafs_eval::robustness::results::{CellInstances, CellResult, ConditionSpec};
 use mafs_eval::robustness::stats::BootstrapConfig;
 use mafs_eval::robustness::summary::{SummaryConfig, summarize};
-use mafs_train::atomic::write_atomic;
 use mafs_train::config::{DataSource, FusionKind, RunConfig, Task};
 use mafs_train::device::parse_device;
 use mafs_train::progress::Progress;
@@ -102,6 +102,9 @@ pub struct RobustnessArgs {
     /// No per-step training progress (the sweep's own progress lines stay).
     #[arg(long)]
     pub quiet: bool,
+    /// Another dataset every cell is also evaluated on (condition `transfer`).
+    #[command(flatten)]
+    pub transfer: super::transfer::EvalDataArgs,
 }
 
 impl RobustnessArgs {
@@ -157,7 +160,16 @@ impl RobustnessArgs {
             self.reference,
             self.resamples,
             self.out.display()
-        )
+        ) + &self.transfer.eval_data.as_ref().map_or(String::new(), |d| {
+            format!(
+                " --eval-data {d}{} --eval-split {}",
+                self.transfer
+                    .eval_images
+                    .as_ref()
+                    .map_or(String::new(), |i| format!(" --eval-images {}", i.display())),
+                self.transfer.eval_split
+            )
+        })
     }
 }
 
@@ -171,11 +183,7 @@ struct ResultsFile<'a> {
 }
 
 fn write_figure(dir: &Path, stem: &str, fig: &Figure) -> Result<String> {
-    write_atomic(&dir.join(format!("{stem}.svg")), fig.to_svg().as_bytes())?;
-    let png = fig
-        .to_png()
-        .map_err(|e| anyhow::anyhow!("{stem}.png: {e}"))?;
-    write_atomic(&dir.join(format!("{stem}.png")), &png)?;
+    fig.save(dir, stem)?;
     Ok(format!("figures/{stem}.png"))
 }
 
@@ -187,7 +195,17 @@ pub fn run(args: RobustnessArgs) -> Result<ExitCode> {
     }
     let device = parse_device(&args.device)?;
     let severities = conditions::parse_severities(&args.severities)?;
-    let conds = conditions::conditions(&args.corruptions, &severities)?;
+    let mut conds = conditions::conditions(&args.corruptions, &severities)?;
+    if args.transfer.eval_data.is_some() {
+        conds.push(ConditionSpec {
+            name: "transfer".into(),
+            family: "transfer".into(),
+            severity: None,
+            split: "transfer".into(),
+            spec: String::new(),
+            degraded: Vec::new(),
+        });
+    }
     let mut cells_todo = Vec::new();
     // Seed-major: a stopped sweep has whole seeds (every fusion), which a rerun with fewer
     // --seeds reports as they are.
@@ -249,7 +267,7 @@ pub fn run(args: RobustnessArgs) -> Result<ExitCode> {
             &args.out,
             &conds,
             &device,
-            args.quiet,
+            (args.quiet, &args.transfer),
             &mut progress,
             &mut done,
         )?);
