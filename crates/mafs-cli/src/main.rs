@@ -50,6 +50,32 @@ enum Command {
     Completions(cmd::completions::CompletionsArgs),
 }
 
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Data(args) => cmd::data::run(args),
+        Command::Corrupt(args) => cmd::corrupt::run(args),
+        Command::Metrics(args) => cmd::metrics::run(args),
+        Command::Train(args) => cmd::train::run(*args),
+        Command::Eval(args) => cmd::eval::run(args),
+        Command::Compare(args) => cmd::compare::run(*args),
+        Command::Import(args) => cmd::import::run(args),
+        Command::Chance(args) => cmd::chance::run(args),
+        Command::Predict(args) => cmd::predict::run(args),
+        Command::Explain(args) => cmd::explain::run(args),
+        Command::ServeDevice(args) => cmd::serve_device::run(args),
+        Command::Robustness(args) => cmd::robustness::run(*args),
+        Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,32 +99,6 @@ mod tests {
         let s = String::from_utf8(out).unwrap();
         for sub in ["train", "eval", "compare", "robustness", "completions"] {
             assert!(s.contains(sub), "{sub}");
-        }
-    }
-}
-
-fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Data(args) => cmd::data::run(args),
-        Command::Corrupt(args) => cmd::corrupt::run(args),
-        Command::Metrics(args) => cmd::metrics::run(args),
-        Command::Train(args) => cmd::train::run(*args),
-        Command::Eval(args) => cmd::eval::run(args),
-        Command::Compare(args) => cmd::compare::run(*args),
-        Command::Import(args) => cmd::import::run(args),
-        Command::Chance(args) => cmd::chance::run(args),
-        Command::Predict(args) => cmd::predict::run(args),
-        Command::Explain(args) => cmd::explain::run(args),
-        Command::ServeDevice(args) => cmd::serve_device::run(args),
-        Command::Robustness(args) => cmd::robustness::run(*args),
-        Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
-    };
-    match result {
-        Ok(code) => code,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            std::process::ExitCode::FAILURE
         }
     }
 }

@@ -463,7 +463,10 @@ pub fn load_splits(
                 for mut inst in instances {
                     inst.split = split;
                     // Without a test file, 1 train image in 50 is the validation split.
-                    if split == Split::Train && test.is_none() && mix(inst.id, 0x7A1) % 50 == 0 {
+                    if split == Split::Train
+                        && test.is_none()
+                        && mix(inst.id, 0x7A1).is_multiple_of(50)
+                    {
                         inst.split = Split::Val;
                     }
                     add(&mut out, inst.split, vec![inst]);

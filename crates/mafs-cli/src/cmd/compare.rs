@@ -105,11 +105,7 @@ pub fn run(args: CompareArgs) -> Result<ExitCode> {
             )?;
             let c = super::transfer::report_coverage("compare", &t, &vocab);
             conditions.push((
-                format!(
-                    "{} (transfer; {:.1}% unknown tokens)",
-                    t.name,
-                    c.unknown_token_pct()
-                ),
+                format!("{} ({:.1}% unk)", t.name, c.unknown_token_pct()),
                 Split::Val,
                 None,
             ));

@@ -29,7 +29,7 @@ pub struct EvalDataArgs {
 
 /// Another dataset's split, ready for a run: read, checked against the task.
 pub struct Transfer {
-    /// A short name for reports: `SPEC:SPLIT`.
+    /// A short name for reports: `FORMAT:FILE:SPLIT` (see [`short_name`]).
     pub name: String,
     /// The instances.
     pub instances: Vec<Instance>,
@@ -62,9 +62,17 @@ pub fn load(
         _ => {}
     }
     Ok(Transfer {
-        name: format!("{spec}:{split}"),
+        name: format!("{}:{split}", short_name(spec)),
         instances,
     })
+}
+
+/// A spec without its folders, for report rows: `parquet:/data/f30k/test.parquet` gives
+/// `parquet:test.parquet`.
+pub fn short_name(spec: &str) -> String {
+    let (format, body) = spec.split_once(':').unwrap_or(("", spec));
+    let tail = body.rsplit('/').next().unwrap_or(body);
+    format!("{format}:{tail}")
 }
 
 /// The coverage of a transfer set by a run's vocabulary, printed on stderr.

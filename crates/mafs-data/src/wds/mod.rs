@@ -10,9 +10,9 @@
 //!
 //! The key is the member's path up to the first `.` of its file name and the extension the
 //! rest, lower-cased (webdataset's `base_plus_ext`); members without an extension and
-//! names starting with `__` are ignored. Captions come from `txt`, or from the json's
-//! `captions`/`sentences` (a list) or `caption`/`text` (a string); a json's `side_text` is
-//! our exporter's side text. An instance's id is the key when it is a number, otherwise a
+//! names starting with `__` are ignored. Captions come from the json's `captions`/`sentences`
+//! (a list, several references per image), else `txt`, else the json's `caption`/`text`; a
+//! json's `side_text`, `sentids` and `filename` are our exporter's. An instance's id is the key when it is a number, otherwise a
 //! stable 63-bit hash of it.
 //!
 //! Shards are read one at a time, member by member ([`stream::WdsStream`]): memory holds
@@ -141,9 +141,15 @@ impl Sample {
             json.as_ref()
                 .and_then(|j| keys.iter().find_map(|k| j.get(*k).and_then(text_list)))
         };
-        let captions = match self.member(&["txt", "text", "caption"]) {
-            Some((_, bytes)) => vec![String::from_utf8_lossy(bytes).into_owned()],
-            None => from_json(&["captions", "sentences", "caption", "text"]).unwrap_or_default(),
+        // Every caption of the json's list when there is one (several references per image),
+        // else the txt (img2dataset's), else the json's single caption.
+        let captions = match (
+            from_json(&["captions", "sentences"]),
+            self.member(&["txt", "text", "caption"]),
+        ) {
+            (Some(list), _) => list,
+            (None, Some((_, bytes))) => vec![String::from_utf8_lossy(bytes).into_owned()],
+            (None, None) => from_json(&["caption", "text"]).unwrap_or_default(),
         };
         if captions.is_empty() {
             return Err(DataError::NoCaptions { record: r });
@@ -194,7 +200,11 @@ impl Sample {
         Ok(Instance {
             id,
             split: opts.split,
-            filename: format!("{}.{ext}", self.key),
+            filename: json
+                .as_ref()
+                .and_then(|j| j.get("filename"))
+                .and_then(|v| v.as_str())
+                .map_or_else(|| format!("{}.{ext}", self.key), str::to_string),
             image: opts.keep_images.then_some(img),
             captions: clean,
             sentids,

@@ -1,6 +1,6 @@
 //! Writing instances as WebDataset shards (`mafs data export --format wds`): per sample
 //! `KEY.png` (lossless), `KEY.txt` (the first caption, what img2dataset writes) and
-//! `KEY.json` (`{"key", "captions", "sentids", "side_text", "split"}`), the key being the id
+//! `KEY.json` (`{"key", "filename", "captions", "sentids", "side_text", "split"}`), the key being the id
 //! zero-padded to 12 digits, `per_shard` samples to a shard named `PREFIX-000000.tar`.
 
 use std::io::Write;
@@ -57,6 +57,7 @@ pub fn write_shards(
             append(&mut b, &format!("{key}.txt"), first.as_bytes()).map_err(io)?;
             let json = serde_json::json!({
                 "key": key,
+                "filename": inst.filename,
                 "captions": inst.captions,
                 "sentids": inst.sentids,
                 "side_text": inst.side_text,

@@ -7,9 +7,9 @@ use plotters::coord::ranged1d::{
 };
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::{
-    BitMapBackend, ChartBuilder, Circle, DrawingArea, DrawingBackend, ErrorBar, FontTransform,
-    IntoDrawingArea, IntoFont, IntoLogRange, LineSeries, LogCoord, PathElement, RGBColor,
-    Rectangle, SVGBackend, SeriesLabelPosition, Text, TextStyle,
+    BitMapBackend, ChartBuilder, Circle, DrawingArea, DrawingBackend, ErrorBar, IntoDrawingArea,
+    IntoFont, IntoLogRange, LineSeries, LogCoord, PathElement, RGBColor, Rectangle, SVGBackend,
+    SeriesLabelPosition, Text, TextStyle,
 };
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{Color as _, WHITE};
@@ -107,27 +107,42 @@ pub fn ranges(p: &Panel) -> ((f64, f64), (f64, f64)) {
     let mut xs: Vec<f64> = Vec::new();
     let mut ys: Vec<f64> = Vec::new();
     for ser in &p.series {
-        let half = match ser.style {
-            Style::Bars(w) => w / 2.0,
-            _ => 0.0,
-        };
         for &(x, y, e) in &ser.points {
             if !(ok_x(x) && ok_y(y)) {
                 continue;
             }
-            xs.extend([x - half, x + half]);
             let e = if e.is_finite() { e.abs() } else { 0.0 };
-            ys.extend([y + e, if ok_y(y - e) { y - e } else { y }]);
-            if matches!(ser.style, Style::Bars(_)) && !p.y_log {
-                ys.push(0.0);
+            match ser.style {
+                Style::HBars(h) => {
+                    ys.extend([y - h / 2.0, y + h / 2.0]);
+                    xs.extend([x + e, if ok_x(x - e) { x - e } else { x }]);
+                    if !p.x_log {
+                        xs.push(0.0);
+                    }
+                }
+                style => {
+                    let half = if let Style::Bars(w) = style {
+                        w / 2.0
+                    } else {
+                        0.0
+                    };
+                    xs.extend([x - half, x + half]);
+                    ys.extend([y + e, if ok_y(y - e) { y - e } else { y }]);
+                    if matches!(style, Style::Bars(_)) && !p.y_log {
+                        ys.push(0.0);
+                    }
+                }
             }
         }
     }
     xs.extend(p.x_tick_labels.iter().map(|t| t.0).filter(|&x| ok_x(x)));
+    ys.extend(p.y_tick_labels.iter().map(|t| t.0).filter(|&y| ok_y(y)));
     let x = p
         .x_range
         .unwrap_or_else(|| pad(span(&xs), p.x_log, p.x_tick_labels.is_empty()));
-    let y = p.y_range.unwrap_or_else(|| pad(span(&ys), p.y_log, true));
+    let y = p
+        .y_range
+        .unwrap_or_else(|| pad(span(&ys), p.y_log, p.y_tick_labels.is_empty()));
     (fix(x, p.x_log), fix(y, p.y_log))
 }
 
@@ -203,8 +218,27 @@ fn draw_panel<DB: DrawingBackend>(
     match (p.x_log, ticks.is_empty()) {
         (false, true) => with_y(area, p, s, linear(), y),
         (false, false) => with_y(area, p, s, Ticked(linear(), ticks), y),
-        (true, true) => with_y(area, p, s, log(), y),
+        (true, true) => with_y(area, p, s, Ticked(log(), log_ticks(x.0, x.1)), y),
         (true, false) => with_y(area, p, s, Ticked(log(), ticks), y),
+    }
+}
+
+/// Ticks of a log axis from `lo` to `hi`: the powers of ten, and 2 and 5 times them, inside
+/// the range (all of 1..9 times them when that gives fewer than three), so a range that
+/// holds no power of ten still has labelled ticks.
+pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let (e0, e1) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    let pick = |mults: &[f64]| -> Vec<f64> {
+        (e0..=e1)
+            .flat_map(|e| mults.iter().map(move |m| m * 10f64.powi(e)))
+            .filter(|v| *v >= lo * (1.0 - 1e-9) && *v <= hi * (1.0 + 1e-9))
+            .collect()
+    };
+    let ticks = pick(&[1.0, 2.0, 5.0]);
+    if ticks.len() >= 3 {
+        ticks
+    } else {
+        pick(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0])
     }
 }
 
@@ -249,18 +283,16 @@ where
     X: AsRangedCoord<Value = f64>,
     X::CoordDescType: ValueFormatter<f64>,
 {
-    if p.y_log {
-        render(area, p, s, x, (y.0..y.1).log_scale(), y.0)
-    } else {
-        render(area, p, s, x, y.0..y.1, y.0.max(0.0).min(y.1))
+    let base = if p.y_log { y.0 } else { y.0.max(0.0).min(y.1) };
+    let ticks: Vec<f64> = p.y_tick_labels.iter().map(|t| t.0).collect();
+    let linear = || RangedCoordf64::from(y.0..y.1);
+    let log = || LogCoord::<f64>::from((y.0..y.1).log_scale());
+    match (p.y_log, ticks.is_empty()) {
+        (false, true) => render(area, p, s, x, linear(), base),
+        (false, false) => render(area, p, s, x, Ticked(linear(), ticks), base),
+        (true, true) => render(area, p, s, x, Ticked(log(), log_ticks(y.0, y.1)), base),
+        (true, false) => render(area, p, s, x, Ticked(log(), ticks), base),
     }
-}
-
-/// Whether the x tick labels are too long to sit side by side.
-fn rotate_ticks(p: &Panel, width: u32, s: f64) -> Option<usize> {
-    let longest = p.x_tick_labels.iter().map(|t| t.1.chars().count()).max()?;
-    let room = width as f64 / p.x_tick_labels.len().max(1) as f64;
-    (longest as f64 * 6.5 * s > room * 0.9).then_some(longest)
 }
 
 fn render<DB, X, Y>(
@@ -278,17 +310,20 @@ where
     X::CoordDescType: ValueFormatter<f64>,
     Y::CoordDescType: ValueFormatter<f64>,
 {
-    let rotated = rotate_ticks(p, area.dim_in_pixel().0, s);
-    let x_area = match rotated {
-        Some(chars) => 24.0 + (chars as f64 * 6.5).min(160.0),
-        None => 40.0,
-    };
+    // Room for the y tick labels: numbers, or category names of horizontal bars.
+    let longest_y = p
+        .y_tick_labels
+        .iter()
+        .map(|t| t.1.chars().count())
+        .max()
+        .unwrap_or(0);
+    let y_area = (58.0f64).max(20.0 + longest_y as f64 * 6.6);
     let mut chart = ChartBuilder::on(area)
         .caption(&p.title, text(14.0, s))
         .margin(px(8.0, s))
         .margin_right(px(14.0, s))
-        .x_label_area_size(px(x_area, s))
-        .y_label_area_size(px(58.0, s))
+        .x_label_area_size(px(40.0, s))
+        .y_label_area_size(px(y_area, s))
         .build_cartesian_2d(x, y)
         .map_err(err)?;
     let tick_label = |v: &f64| {
@@ -297,12 +332,13 @@ where
             .find(|t| (t.0 - v).abs() < 1e-9)
             .map_or_else(|| number(*v), |t| t.1.clone())
     };
-    let y_label = |v: &f64| number(*v);
-    let tick_style = if rotated.is_some() {
-        text(11.0, s).transform(FontTransform::Rotate90)
-    } else {
-        text(11.0, s)
+    let y_label = |v: &f64| {
+        p.y_tick_labels
+            .iter()
+            .find(|t| (t.0 - v).abs() < 1e-9)
+            .map_or_else(|| number(*v), |t| t.1.clone())
     };
+    let tick_style = text(11.0, s);
     let mut mesh = chart.configure_mesh();
     mesh.x_desc(p.x_label.as_str())
         .y_desc(p.y_label.as_str())
@@ -318,12 +354,22 @@ where
     if !p.x_tick_labels.is_empty() {
         mesh.x_labels(p.x_tick_labels.len()).max_light_lines(0);
     }
+    if !p.y_tick_labels.is_empty() || p.y_log {
+        mesh.max_light_lines(0);
+    }
     mesh.draw().map_err(err)?;
 
     let ok = |&(x, y, _): &(f64, f64, f64)| {
         x.is_finite() && y.is_finite() && (!p.x_log || x > 0.0) && (!p.y_log || y > 0.0)
     };
     let y_floor = if p.y_log { bar_base } else { f64::NEG_INFINITY };
+    let x_range = chart.x_range();
+    let x_base = if p.x_log {
+        x_range.start
+    } else {
+        0.0f64.max(x_range.start).min(x_range.end)
+    };
+    let x_floor = if p.x_log { x_base } else { f64::NEG_INFINITY };
     let mut named = false;
     for ser in &p.series {
         let c = RGBColor(ser.color.0, ser.color.1, ser.color.2);
@@ -368,6 +414,19 @@ where
                 });
                 true
             }
+            Style::HBars(h) => {
+                let fill = c.filled();
+                let a = chart
+                    .draw_series(pts.iter().map(|p| {
+                        Rectangle::new([(x_base, p.1 - h / 2.0), (p.0, p.1 + h / 2.0)], fill)
+                    }))
+                    .map_err(err)?;
+                a.label(ser.name.as_str()).legend(move |(x, y)| {
+                    let h = px(5.0, s) as i32;
+                    Rectangle::new([(x, y - h), (x + 2 * h, y + h)], fill)
+                });
+                true
+            }
         };
         named |= anno && !ser.name.is_empty();
         // Error bars, darker than the series so they show on bars too.
@@ -376,22 +435,19 @@ where
             (ser.color.1 as f64 * 0.6) as u8,
             (ser.color.2 as f64 * 0.6) as u8,
         );
-        let errs: Vec<_> = pts
-            .iter()
-            .filter(|p| p.2.is_finite() && p.2 > 0.0)
-            .map(|&(x, y, e)| {
-                let lo = (y - e).max(y_floor);
-                ErrorBar::new_vertical(
-                    x,
-                    lo,
-                    y,
-                    y + e,
-                    bar_colour.stroke_width(px(1.2, s)),
-                    px(7.0, s),
-                )
-            })
-            .collect();
-        chart.draw_series(errs).map_err(err)?;
+        let style = bar_colour.stroke_width(px(1.2, s));
+        let with_err = pts.iter().filter(|p| p.2.is_finite() && p.2 > 0.0);
+        if matches!(ser.style, Style::HBars(_)) {
+            let errs = with_err.map(|&(x, y, e)| {
+                ErrorBar::new_horizontal(y, (x - e).max(x_floor), x, x + e, style, px(7.0, s))
+            });
+            chart.draw_series(errs).map_err(err)?;
+        } else {
+            let errs = with_err.map(|&(x, y, e)| {
+                ErrorBar::new_vertical(x, (y - e).max(y_floor), y, y + e, style, px(7.0, s))
+            });
+            chart.draw_series(errs).map_err(err)?;
+        }
     }
     let position = match p.legend {
         Legend::UpperRight => Some(SeriesLabelPosition::UpperRight),
@@ -419,6 +475,19 @@ where
 mod tests {
     use super::*;
     use crate::plot::{PALETTE, Series};
+
+    #[test]
+    fn log_axes_get_ticks_inside_any_range() {
+        assert_eq!(
+            log_ticks(1.0, 100.0),
+            [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0]
+        );
+        let t = log_ticks(300.0, 800.0);
+        assert!(
+            t.len() >= 3 && t.iter().all(|v| (300.0..=800.0).contains(v)),
+            "{t:?}"
+        );
+    }
 
     #[test]
     fn numbers_are_short() {

@@ -59,6 +59,10 @@ pub enum Style {
     /// Vertical bars of this width (data units) centred on x, from the axis to y, with error
     /// bars.
     Bars(f64),
+    /// Horizontal bars of this height (data units) centred on y, from the axis to x, with
+    /// horizontal error bars (the error applies to x): for long category names, which then
+    /// read left of the axis.
+    HBars(f64),
 }
 
 /// One series: points `(x, y)` with an optional error (half-height of the error bar).
@@ -121,6 +125,9 @@ pub struct Panel {
     pub y_range: Option<(f64, f64)>,
     /// Ticks at these x positions with these labels (e.g. `0 = clean`), instead of numbers.
     pub x_tick_labels: Vec<(f64, String)>,
+    /// Ticks at these y positions with these labels (categories of horizontal bars).
+    #[serde(default)]
+    pub y_tick_labels: Vec<(f64, String)>,
     /// Logarithmic x axis (base 10).
     #[serde(default)]
     pub x_log: bool,
