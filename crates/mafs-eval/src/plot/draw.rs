@@ -350,6 +350,7 @@ where
         .bold_line_style(RGBColor(222, 222, 222).stroke_width(px(1.0, s)))
         .light_line_style(RGBColor(244, 244, 244).stroke_width(px(1.0, s)))
         .axis_style(RGBColor(90, 90, 90).stroke_width(px(1.0, s)))
+        .max_light_lines(1)
         .y_labels(6);
     if !p.x_tick_labels.is_empty() {
         mesh.x_labels(p.x_tick_labels.len()).max_light_lines(0);
