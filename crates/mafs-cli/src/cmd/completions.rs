@@ -16,6 +16,11 @@ pub struct CompletionsArgs {
 
 /// Writes the script for `args.shell` of the command `cmd` to stdout.
 pub fn run(args: CompletionsArgs, cmd: &mut clap::Command) -> anyhow::Result<ExitCode> {
-    clap_complete::generate(args.shell, cmd, "mafs", &mut std::io::stdout());
-    Ok(ExitCode::SUCCESS)
+    // Into a buffer first: clap_complete panics when stdout closes early (`| head`).
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, cmd, "mafs", &mut script);
+    match std::io::Write::write_all(&mut std::io::stdout(), &script) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
+    }
 }
