@@ -17,6 +17,7 @@
 //!
 //! This crate depends on burn only; it must not depend on any other mafs crate.
 
+pub mod atomic;
 pub mod batch;
 pub mod corruption;
 pub mod encoded;
@@ -26,6 +27,7 @@ pub mod json;
 pub mod limits;
 pub mod mask;
 pub mod signals;
+pub mod table;
 pub mod traits;
 pub mod weights;
 

@@ -230,6 +230,27 @@ pub enum DataError {
         /// The value found.
         found: String,
     },
+    /// A container file (a WebDataset `.tar` shard, a parquet table) is not what it should
+    /// be: unreadable, truncated, or without the expected columns.
+    #[error("{}: {format}: {message}", path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// The format expected (`WebDataset tar shard`, `parquet table`).
+        format: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// A path named by a dataset leaves the folder it must stay in.
+    #[error("{record}: image path `{path}` leaves the images folder {} (expected a relative path without `..`)", root.display())]
+    PathEscapes {
+        /// The record naming it.
+        record: RecordRef,
+        /// The path as written in the dataset.
+        path: String,
+        /// The folder it must stay inside.
+        root: PathBuf,
+    },
     /// A tokenizer file could not be built, read or used.
     #[error("{}: tokenizer: {message}", path.display())]
     Tokenizer {
@@ -275,7 +296,8 @@ impl DataError {
             | DataError::AnnotationWithoutQuestion { record, .. }
             | DataError::AnnotationMismatch { record, .. }
             | DataError::NoAnswers { record }
-            | DataError::DuplicateId { record, .. } => Some(record),
+            | DataError::DuplicateId { record, .. }
+            | DataError::PathEscapes { record, .. } => Some(record),
             _ => None,
         }
     }

@@ -24,6 +24,7 @@
 use std::path::{Component, Path, PathBuf};
 
 use crate::DataError;
+use crate::error::RecordRef;
 
 /// Why a dataset-supplied name was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,6 +132,30 @@ impl DataRoot {
     }
 }
 
+/// `root/name` under [`DataRoot`]'s rules, for readers that report a refused name as
+/// [`DataError::PathEscapes`] naming the record (the COCO and parquet readers).
+///
+/// # Errors
+/// [`DataError::PathEscapes`] naming the record, the path and the folder.
+pub fn inside(root: &Path, name: &str, record: &RecordRef) -> Result<PathBuf, DataError> {
+    let escapes = || DataError::PathEscapes {
+        record: record.clone(),
+        path: name.to_string(),
+        root: root.to_path_buf(),
+    };
+    if DataRoot::check_name(Path::new(name)).is_err() {
+        return Err(escapes());
+    }
+    let joined = root.join(name);
+    // A symbolic link inside the folder may still point out of it.
+    if let (Ok(real), Ok(real_root)) = (joined.canonicalize(), root.canonicalize())
+        && !real.starts_with(&real_root)
+    {
+        return Err(escapes());
+    }
+    Ok(joined)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,5 +212,32 @@ mod tests {
         assert!(alias.ends_with("real.png"));
         let msg = PathViolation::Escapes(PathBuf::from("/x")).to_string();
         assert!(msg.contains("/x"), "{msg}");
+    }
+
+    #[test]
+    fn inside_refuses_escapes_naming_the_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = RecordRef::new("captions.json", 2, Some(7));
+        let ok = inside(dir.path(), "train2014/a.jpg", &r).unwrap();
+        assert_eq!(ok, dir.path().join("train2014/a.jpg"));
+        for bad in ["../a.jpg", "/etc/passwd", "x/../../a.jpg", ""] {
+            let e = inside(dir.path(), bad, &r).unwrap_err();
+            assert!(matches!(e, DataError::PathEscapes { .. }), "{bad}: {e}");
+            assert!(
+                e.to_string().contains("captions.json: record 2 (id 7)"),
+                "{e}"
+            );
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn inside_refuses_a_symbolic_link_out_of_the_folder() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.png"), b"x").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("link")).unwrap();
+        let r = RecordRef::new("t.parquet", 0, None);
+        assert!(inside(dir.path(), "link/secret.png", &r).is_err());
     }
 }

@@ -29,7 +29,6 @@ pub mod pdf;
 pub mod qmf;
 pub mod regularizer;
 pub mod reliability;
-pub mod standardize;
 pub mod temperature;
 #[cfg(test)]
 mod test_util;
@@ -50,6 +49,6 @@ pub use reliability::{
     in_batch_tcp, kl_to_target, kl_to_target_logits, reliability_target, soft_target_tcp,
     weight_rank_loss,
 };
-pub use standardize::{SignalStandardizer, SignalStandardizerConfig};
+pub use mafs_signals::standardize::{SignalStandardizer, SignalStandardizerConfig};
 pub use temperature::TemperatureSchedule;
 pub use weighting::{FusionWeighting, FusionWeightingConfig, WeightingKind};

@@ -8,7 +8,7 @@ use burn::tensor::{Bool, Device, Tensor};
 use mafs_core::{Encoded, FusionWeights, Scheduler, SignalSet};
 
 use crate::common::{check_inputs, finish, select_signals};
-use crate::standardize::{SignalStandardizer, SignalStandardizerConfig};
+use mafs_signals::standardize::{SignalStandardizer, SignalStandardizerConfig};
 
 /// Configuration of [`MlpScheduler`].
 #[derive(Config, Debug)]

@@ -23,6 +23,7 @@ mod logits;
 pub mod predictive;
 pub mod prototype;
 pub mod stack;
+pub mod standardize;
 #[cfg(test)]
 mod test_util;
 pub mod util;
@@ -42,3 +43,4 @@ pub use prototype::{
     proto_loss_encoded,
 };
 pub use stack::{SignalKind, SignalModules, SignalStack};
+pub use standardize::{SignalStandardizer, SignalStandardizerConfig};

@@ -8,8 +8,28 @@ use serde::{Deserialize, Serialize};
 use crate::error::TrainError;
 
 /// Which fusion the model uses: a weighting of the modalities and the head that mixes them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Its command-line names (`ma-afs`, `fixed-query`, ...) are the variant names in kebab
+/// case, written and parsed by strum.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(
+    serialize_all = "kebab-case",
+    parse_err_ty = TrainError,
+    parse_err_fn = unknown_fusion
+)]
 pub enum FusionKind {
     /// MA-AFS with the shared-MLP scheduler (ours), query-fusion head.
     MaAfs,
@@ -44,16 +64,7 @@ impl FusionKind {
 
     /// The command-line name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            FusionKind::MaAfs => "ma-afs",
-            FusionKind::MaAfsMonotone => "ma-afs-monotone",
-            FusionKind::MaAfsLate => "ma-afs-late",
-            FusionKind::FixedLate => "fixed-late",
-            FusionKind::FixedQuery => "fixed-query",
-            FusionKind::Qmf => "qmf",
-            FusionKind::Pdf => "pdf",
-            FusionKind::Dynmm => "dynmm",
-        }
+        self.into()
     }
 
     /// Whether the fusion head is the late-fusion head (else query fusion).
@@ -67,30 +78,35 @@ impl FusionKind {
     }
 }
 
-impl std::fmt::Display for FusionKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
+/// The error of an unknown name, listing the known ones.
+fn unknown<T: strum::VariantNames>(what: &str, s: &str) -> TrainError {
+    TrainError::Config(format!(
+        "unknown {what} `{s}`; expected one of: {}",
+        T::VARIANTS.join(", ")
+    ))
 }
 
-impl std::str::FromStr for FusionKind {
-    type Err = TrainError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        FusionKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                TrainError::Config(format!(
-                    "unknown fusion `{s}`; expected one of: {}",
-                    FusionKind::ALL.map(|k| k.as_str()).join(", ")
-                ))
-            })
-    }
+fn unknown_fusion(s: &str) -> TrainError {
+    unknown::<FusionKind>("fusion", s)
 }
 
-/// The task a run trains.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The task a run trains (`retrieval`, `captioning`, `vqa`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase", parse_err_ty = TrainError, parse_err_fn = unknown_task)]
 pub enum Task {
     /// Item (image + side text) ↔ caption retrieval.
     Retrieval,
@@ -106,37 +122,35 @@ impl Task {
 
     /// The command-line name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Task::Retrieval => "retrieval",
-            Task::Captioning => "captioning",
-            Task::Vqa => "vqa",
-        }
+        self.into()
     }
 }
 
-impl std::fmt::Display for Task {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Task {
-    type Err = TrainError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Task::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                TrainError::Config(format!(
-                    "unknown task `{s}`; expected retrieval, captioning or vqa"
-                ))
-            })
-    }
+fn unknown_task(s: &str) -> TrainError {
+    unknown::<Task>("task", s)
 }
 
 /// The loss of the VQA answer classifier and of its unimodal heads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(
+    serialize_all = "kebab-case",
+    parse_err_ty = TrainError,
+    parse_err_fn = unknown_vqa_loss
+)]
 pub enum VqaLossKind {
     /// Binary cross-entropy against the soft scores, summed over answers (the VQA v2
     /// literature's default: BUTD, Pythia, MCAN). Slow to leave its all-negative start with a
@@ -160,11 +174,7 @@ impl VqaLossKind {
 
     /// The command-line name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            VqaLossKind::SoftBce => "soft-bce",
-            VqaLossKind::SoftCrossEntropy => "soft-cross-entropy",
-            VqaLossKind::CrossEntropy => "cross-entropy",
-        }
+        self.into()
     }
 
     /// The head's loss.
@@ -177,129 +187,12 @@ impl VqaLossKind {
     }
 }
 
-impl std::fmt::Display for VqaLossKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
+fn unknown_vqa_loss(s: &str) -> TrainError {
+    unknown::<VqaLossKind>("VQA loss", s)
 }
 
-impl std::str::FromStr for VqaLossKind {
-    type Err = TrainError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        VqaLossKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                TrainError::Config(format!(
-                    "unknown VQA loss `{s}`; expected one of: {}",
-                    VqaLossKind::ALL.map(|k| k.as_str()).join(", ")
-                ))
-            })
-    }
-}
-
-/// Where the data comes from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum DataSource {
-    /// The built-in world.
-    World {
-        /// World seed.
-        seed: u64,
-        /// Training scenes.
-        train: usize,
-        /// Validation scenes.
-        val: usize,
-        /// Test scenes.
-        test: usize,
-        /// Domain-shift scenes.
-        shift: usize,
-    },
-    /// A Karpathy-split caption JSON with its image folder.
-    Karpathy {
-        /// The JSON file.
-        file: PathBuf,
-        /// The image folder.
-        images: PathBuf,
-    },
-    /// VQA v2 questions and annotations with the image folder.
-    Vqa {
-        /// Questions file.
-        questions: PathBuf,
-        /// Annotations file.
-        annotations: PathBuf,
-        /// The image folder.
-        images: PathBuf,
-    },
-}
-
-impl DataSource {
-    /// Training scenes of the built-in world when none are asked for (`mafs train`).
-    pub const WORLD_TRAIN: usize = 2000;
-    /// Validation and test scenes of the built-in world (each) when none are asked for.
-    pub const WORLD_EVAL: usize = 500;
-
-    /// [`DataSource::parse`], with the built-in world's training and validation/test sizes
-    /// set (they are ignored for the real formats).
-    pub fn parse_sized(
-        spec: &str,
-        images: Option<PathBuf>,
-        seed: u64,
-        world_train: usize,
-        world_eval: usize,
-    ) -> Result<Self, TrainError> {
-        Ok(match Self::parse(spec, images, seed)? {
-            DataSource::World { seed, shift, .. } => DataSource::World {
-                seed,
-                train: world_train,
-                val: world_eval,
-                test: world_eval,
-                shift,
-            },
-            other => other,
-        })
-    }
-
-    /// Parses `world`, `karpathy:FILE` or `vqa:QFILE,AFILE` (with `images` for the real
-    /// formats).
-    pub fn parse(spec: &str, images: Option<PathBuf>, seed: u64) -> Result<Self, TrainError> {
-        let need_images = |what: &str| {
-            images
-                .clone()
-                .ok_or_else(|| TrainError::Config(format!("--data {what} needs --images DIR")))
-        };
-        if spec == "world" {
-            return Ok(DataSource::World {
-                seed,
-                train: Self::WORLD_TRAIN,
-                val: Self::WORLD_EVAL,
-                test: Self::WORLD_EVAL,
-                shift: 500,
-            });
-        }
-        if let Some(file) = spec.strip_prefix("karpathy:") {
-            return Ok(DataSource::Karpathy {
-                file: file.into(),
-                images: need_images("karpathy:FILE")?,
-            });
-        }
-        if let Some(rest) = spec.strip_prefix("vqa:") {
-            let (q, a) = rest.split_once(',').ok_or_else(|| {
-                TrainError::Config(format!(
-                    "--data `{spec}`: expected vqa:QUESTIONS.json,ANNOTATIONS.json"
-                ))
-            })?;
-            return Ok(DataSource::Vqa {
-                questions: q.into(),
-                annotations: a.into(),
-                images: need_images("vqa:QFILE,AFILE")?,
-            });
-        }
-        Err(TrainError::Config(format!(
-            "--data `{spec}`: expected world, karpathy:FILE or vqa:QFILE,AFILE"
-        )))
-    }
-}
+/// Where the data comes from: mafs-data's source, which reads every format (`--data`).
+pub use mafs_data::source::DataSource;
 
 /// Corruption-aware training: with probability `p`, one modality of an instance is
 /// corrupted, dropped or misaligned (severity drawn from `severity_min..=severity_max`).

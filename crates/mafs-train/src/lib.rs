@@ -18,6 +18,7 @@ pub mod error;
 pub mod eval;
 pub mod init;
 pub mod lr;
+pub mod metrics_log;
 pub mod model;
 pub mod parity;
 pub mod progress;

@@ -30,6 +30,7 @@ use crate::data::{TaskDataset, Vocabulary, load_splits, make_batcher, to_model_b
 use crate::error::TrainError;
 use crate::eval::{EvalOptions, EvalReport, evaluate};
 use crate::lr::WarmupCosine;
+use crate::metrics_log::{MetricsLog, StepRecord};
 use crate::model::{LossParts, MafsModel, build_model};
 use crate::progress::Progress;
 use crate::schedcheck::{SchedulerCheck, scheduler_check};
@@ -269,6 +270,11 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
         TaskDataset::sampled(config.task, splits[&Split::Train].clone(), config.seed)
     };
     let bs = config.optim.batch_size;
+    let mut log = MetricsLog::open(
+        run.path(),
+        resuming.then_some((state.step, state.epoch)),
+        bs,
+    )?;
     if let Some(p) = &parallel {
         p.shards(bs)?;
     }
@@ -387,6 +393,14 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
                         tau.tau(step)
                     ),
                 );
+                log.step(&StepRecord {
+                    step: state.step,
+                    epoch: epoch + 1,
+                    loss: &out.parts,
+                    lr: lr.at(step),
+                    tau: tau.tau(step),
+                    mean_weights: &out.mean_weights,
+                })?;
                 let every = config.optim.checkpoint_every;
                 if every > 0
                     && state.step.is_multiple_of(every)
@@ -443,7 +457,7 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
             (None, None)
         };
         if let (Some(v), false) = (&validation, opts.quiet) {
-            eprintln!(
+            progress.println(&format!(
                 "[train {} {}] epoch {} validation: {}",
                 config.task,
                 config.fusion,
@@ -454,15 +468,15 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
                     .map(|(k, v)| format!("{k} {v:.2}"))
                     .collect::<Vec<_>>()
                     .join(", ")
-            );
+            ));
             if let Some(c) = &check {
-                eprintln!(
+                progress.println(&format!(
                     "[train {} {}] epoch {} weights on a corrupted copy: {}",
                     config.task,
                     config.fusion,
                     state.epoch,
                     c.summary()
-                );
+                ));
             }
         }
         history.push(EpochRecord {
@@ -474,6 +488,7 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
             scheduler_check: check,
             samples_per_second: done_here as f64 * bs as f64 / secs,
         });
+        log.epoch(history.last().expect("pushed above"))?;
         run.write_json("metrics.json", &history)?;
         run.save(&model, &optim, &state, opts.keep)?;
     }

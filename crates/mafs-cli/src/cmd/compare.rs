@@ -9,8 +9,10 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use mafs_data::{InstanceTransform, Split};
+use mafs_eval::atomic::write_atomic;
+use mafs_eval::plot::Figure;
+use mafs_eval::plot::bars::{BarGroup, grouped_bars};
 use mafs_eval::weights::{ModalityWeightShift, shift_table, signal_table};
-use mafs_train::atomic::write_atomic;
 use mafs_train::config::{FusionKind, Task};
 use mafs_train::data::load_splits;
 use mafs_train::eval::{EvalOptions, evaluate};
@@ -39,6 +41,9 @@ pub struct CompareArgs {
     /// Training settings shared by every fusion (its --fusion and --out are ignored).
     #[command(flatten)]
     pub train: TrainArgs,
+    /// Another dataset to evaluate every fusion on (cross-dataset transfer).
+    #[command(flatten)]
+    pub transfer: super::transfer::EvalDataArgs,
 }
 
 #[derive(Debug, Serialize)]
@@ -118,14 +123,35 @@ pub fn run(args: CompareArgs) -> Result<ExitCode> {
             conditions.push(("shift (domain)".into(), Split::Shift, None));
         }
         let mut clean_report = None;
-        for (name, split, transform) in conditions {
-            let instances = splits.get(&split).cloned().unwrap_or_default();
+        let mut transfer_set = None;
+        if let Some(spec) = &args.transfer.eval_data {
+            let t = super::transfer::load(
+                spec,
+                args.transfer.eval_images.clone(),
+                args.transfer.eval_split,
+                model.spec.image_size as u32,
+                config.task,
+            )?;
+            let c = super::transfer::report_coverage("compare", &t, &vocab);
+            conditions.push((
+                format!("{} ({:.1}% unk)", t.name, c.unknown_token_pct()),
+                Split::Val,
+                None,
+            ));
+            transfer_set = Some((conditions.len() - 1, t.instances));
+        }
+        for (k, (name, split, transform)) in conditions.into_iter().enumerate() {
+            let transfer = matches!(&transfer_set, Some((at, _)) if *at == k);
+            let instances = match &transfer_set {
+                Some((at, v)) if *at == k => v.clone(),
+                _ => splits.get(&split).cloned().unwrap_or_default(),
+            };
             let corrupted = transform.is_some();
             let opts = EvalOptions {
                 tau,
                 rerank_k: config.itm_rerank_k,
                 transform,
-                per_instance: split == Split::Test,
+                per_instance: split == Split::Test && !transfer,
                 ..EvalOptions::default()
             };
             let report = evaluate(&model, instances, &vocab, &opts, &device)
@@ -161,10 +187,9 @@ pub fn run(args: CompareArgs) -> Result<ExitCode> {
         &args.out_dir.join("compare.json"),
         serde_json::to_string_pretty(&rows)?.as_bytes(),
     )?;
-    let svg = chart(&rows, args.train.task);
-    write_atomic(&args.out_dir.join("compare.svg"), svg.as_bytes())?;
+    chart(&rows, args.train.task).save(&args.out_dir, "compare")?;
     eprintln!(
-        "[compare] wrote {0}/compare.md, {0}/compare.json and {0}/compare.svg",
+        "[compare] wrote {0}/compare.md, {0}/compare.json, {0}/compare.png and {0}/compare.svg",
         args.out_dir.display()
     );
     Ok(ExitCode::SUCCESS)
@@ -241,109 +266,68 @@ fn weights_markdown(rows: &[Row]) -> String {
 
 fn markdown(rows: &[Row], task: Task) -> String {
     let cols = columns(task);
-    let mut s = String::new();
-    s.push_str(&format!(
-        "| fusion | condition | {} | weights |\n|---|---|{}---|\n",
-        cols.join(" | "),
-        "---|".repeat(cols.len())
-    ));
+    let mut t = mafs_core::table::Table::new(
+        ["fusion", "condition"]
+            .into_iter()
+            .chain(cols.iter().copied())
+            .chain(["weights"]),
+    );
     for r in rows {
-        let vals: Vec<String> = cols
+        let vals = cols
             .iter()
-            .map(|c| r.metrics.get(*c).map_or("-".into(), |v| format!("{v:.2}")))
-            .collect();
+            .map(|c| r.metrics.get(*c).map_or("-".into(), |v| format!("{v:.2}")));
         let w: Vec<String> = r
             .modalities
             .iter()
             .zip(&r.mean_weights)
             .map(|(m, w)| format!("{m} {w:.2}"))
             .collect();
-        s.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
-            r.fusion,
-            r.condition,
-            vals.join(" | "),
-            w.join(", ")
-        ));
+        t.row(
+            [r.fusion.clone(), r.condition.clone()]
+                .into_iter()
+                .chain(vals)
+                .chain([w.join(", ")]),
+        );
     }
-    s
+    t.to_string()
 }
 
 /// A grouped bar chart of the headline metric per condition and fusion.
-fn chart(rows: &[Row], task: Task) -> String {
-    let mut conditions: Vec<&str> = Vec::new();
-    let mut fusions: Vec<&str> = Vec::new();
+fn chart(rows: &[Row], task: Task) -> Figure {
+    let mut conditions: Vec<String> = Vec::new();
+    let mut fusions: Vec<String> = Vec::new();
     for r in rows {
-        if !conditions.contains(&r.condition.as_str()) {
-            conditions.push(&r.condition);
+        if !conditions.contains(&r.condition) {
+            conditions.push(r.condition.clone());
         }
-        if !fusions.contains(&r.fusion.as_str()) {
-            fusions.push(&r.fusion);
+        if !fusions.contains(&r.fusion) {
+            fusions.push(r.fusion.clone());
         }
     }
-    let value = |f: &str, c: &str| {
-        rows.iter()
-            .find(|r| r.fusion == f && r.condition == c)
-            .and_then(|r| r.metrics.get("main").copied())
-            .unwrap_or(0.0)
-    };
-    let max = rows
+    let metric = columns(task)
+        .last()
+        .copied()
+        .unwrap_or("main")
+        .replace("accuracy", "VQA accuracy");
+    let groups: Vec<BarGroup> = fusions
         .iter()
-        .filter_map(|r| r.metrics.get("main").copied())
-        .fold(1e-9, f64::max);
-    let (w, h, left, bottom, top) = (900.0, 420.0, 60.0, 110.0, 40.0);
-    let group = (w - left - 20.0) / conditions.len().max(1) as f64;
-    let bar = group * 0.8 / fusions.len().max(1) as f64;
-    let colors = [
-        "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
-    ];
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{left}\" y=\"20\" font-size=\"14\">{} — {} by condition (test split unless noted)</text>\n",
-        task,
-        columns(task)
-            .last()
-            .copied()
-            .unwrap_or("main")
-            .replace("accuracy", "VQA accuracy")
-    );
-    let plot_h = h - bottom - top;
-    for (ci, c) in conditions.iter().enumerate() {
-        let x0 = left + ci as f64 * group + group * 0.1;
-        for (fi, f) in fusions.iter().enumerate() {
-            let v = value(f, c);
-            let bh = plot_h * v / max;
-            let x = x0 + fi as f64 * bar;
-            let y = top + plot_h - bh;
-            s.push_str(&format!(
-                "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{}\"><title>{f} {c}: {v:.2}</title></rect>\n",
-                bar * 0.95,
-                colors[fi % colors.len()]
-            ));
-        }
-        let lx = x0 + group * 0.4;
-        let ly = top + plot_h + 14.0;
-        s.push_str(&format!(
-            "<text x=\"{lx:.1}\" y=\"{ly:.1}\" text-anchor=\"end\" transform=\"rotate(-30 {lx:.1} {ly:.1})\">{c}</text>\n"
-        ));
-    }
-    s.push_str(&format!(
-        "<line x1=\"{left}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"black\"/>\n<text x=\"5\" y=\"{:.1}\">{max:.1}</text>\n<text x=\"5\" y=\"{:.1}\">0</text>\n",
-        top + plot_h,
-        w - 20.0,
-        top + plot_h,
-        top + 10.0,
-        top + plot_h
-    ));
-    for (fi, f) in fusions.iter().enumerate() {
-        s.push_str(&format!(
-            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"12\" height=\"12\" fill=\"{}\"/><text x=\"{:.1}\" y=\"{:.1}\">{f}</text>\n",
-            w - 200.0,
-            top + fi as f64 * 18.0,
-            colors[fi % colors.len()],
-            w - 183.0,
-            top + 10.0 + fi as f64 * 18.0
-        ));
-    }
-    s.push_str("</svg>\n");
-    s
+        .map(|f| BarGroup {
+            name: f.clone(),
+            values: conditions
+                .iter()
+                .map(|c| {
+                    rows.iter()
+                        .find(|r| &r.fusion == f && &r.condition == c)
+                        .and_then(|r| r.metrics.get("main"))
+                        .map(|&v| (v, 0.0))
+                })
+                .collect(),
+        })
+        .collect();
+    grouped_bars(
+        &format!("{task}: {metric} by condition (test split unless noted)"),
+        &metric,
+        &conditions,
+        &groups,
+    )
 }

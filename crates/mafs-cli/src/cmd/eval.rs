@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use mafs_data::Split;
 use mafs_data::corrupt::{CorruptionSpec, DonorPool};
 use mafs_eval::weights::{shift_table as weight_shift_table, signal_table};
-use mafs_train::data::load_splits;
+use mafs_train::data::load_split;
 use mafs_train::device::parse_device;
 use mafs_train::eval::{EvalOptions, evaluate};
 use mafs_train::train::{load_run, tau_schedule};
@@ -22,9 +22,18 @@ pub struct EvalArgs {
     /// Corruption spec, e.g. `image:gaussian_noise:3`, `text:missing`, several comma-separated.
     #[arg(long)]
     pub corrupt: Option<String>,
-    /// Split: val, test or shift.
+    /// Split: val, test or shift (of the run's data, or of --data).
     #[arg(long, default_value = "test")]
     pub split: Split,
+    /// Evaluate on this dataset instead of the run's own (cross-dataset transfer): any
+    /// spec `mafs train --data` takes (karpathy:FILE, coco:FILE, vqa:val=Q,A,
+    /// wds:SHARDS, parquet:FILE); the run's tokenizer and answer vocabulary are applied and
+    /// the unknown tokens and answers counted in the report.
+    #[arg(long, value_name = "SPEC")]
+    pub data: Option<String>,
+    /// Image folder of --data (formats whose records name image files).
+    #[arg(long, value_name = "DIR")]
+    pub images: Option<PathBuf>,
     /// Batch size.
     #[arg(long, default_value_t = 64)]
     pub batch_size: usize,
@@ -51,12 +60,20 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     let device = parse_device(&args.device)?;
     let (config, vocab, model, state) =
         load_run(&args.run, &device).with_context(|| format!("loading {}", args.run.display()))?;
-    let splits = load_splits(&config.data, model.spec.image_size as u32)?;
-    let instances = splits
-        .get(&args.split)
-        .cloned()
-        .filter(|v| !v.is_empty())
-        .with_context(|| format!("the run's data has no `{}` split", args.split))?;
+    let size = model.spec.image_size as u32;
+    let (instances, coverage) = match &args.data {
+        Some(spec) => {
+            let t =
+                super::transfer::load(spec, args.images.clone(), args.split, size, config.task)?;
+            let c = super::transfer::report_coverage("eval", &t, &vocab);
+            (t.instances, Some(c))
+        }
+        None => {
+            let instances = load_split(&config.data, args.split, size)
+                .with_context(|| format!("the run's data has no `{}` split", args.split))?;
+            (instances, None)
+        }
+    };
     let specs: Vec<Option<CorruptionSpec>> = match &args.corrupt {
         Some(text) => {
             let spec = CorruptionSpec::parse(text)
@@ -123,11 +140,13 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     }
     let text = serde_json::to_string_pretty(&serde_json::json!({
         "run": args.run,
+        "data": args.data.as_deref().unwrap_or("the run's own"),
         "split": args.split,
+        "coverage": coverage,
         "results": results,
     }))?;
     if let Some(path) = &args.json {
-        mafs_train::atomic::write_atomic(path, text.as_bytes())
+        mafs_eval::atomic::write_atomic(path, text.as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
     }
     println!("{text}");

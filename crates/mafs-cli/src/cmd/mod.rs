@@ -2,6 +2,7 @@
 
 pub mod chance;
 pub mod compare;
+pub mod completions;
 pub mod corrupt;
 pub mod data;
 pub mod eval;
@@ -14,3 +15,4 @@ pub mod robustness;
 pub mod serve_device;
 pub mod sweep;
 pub mod train;
+pub mod transfer;

@@ -15,6 +15,7 @@ use std::time::Instant;
 
 use super::train::{SchedulerArgs, read_patch};
 use anyhow::{Context, Result, bail};
+use mafs_eval::atomic::write_atomic;
 use mafs_eval::plot::Figure;
 use mafs_eval::robustness::figures::{
     severity_figure, weight_distribution_figure, weight_severity_figure, weight_uncertainty_figure,
@@ -23,7 +24,6 @@ use mafs_eval::robustness::report::{ReportHeader, markdown};
 use mafs_eval::robustness::results::{CellInstances, CellResult, ConditionSpec};
 use mafs_eval::robustness::stats::BootstrapConfig;
 use mafs_eval::robustness::summary::{SummaryConfig, summarize};
-use mafs_train::atomic::write_atomic;
 use mafs_train::config::{DataSource, FusionKind, RunConfig, Task};
 use mafs_train::device::parse_device;
 use mafs_train::progress::Progress;
@@ -109,6 +109,9 @@ pub struct RobustnessArgs {
     /// A JSON merge patch over every cell's run configuration (see `mafs train`).
     #[arg(long, value_name = "JSON|FILE")]
     pub config_patch: Option<String>,
+    /// Another dataset every cell is also evaluated on (condition `transfer`).
+    #[command(flatten)]
+    pub transfer: super::transfer::EvalDataArgs,
 }
 
 impl RobustnessArgs {
@@ -175,6 +178,16 @@ impl RobustnessArgs {
                 .config_patch
                 .as_ref()
                 .map_or(String::new(), |p| format!(" --config-patch '{p}'"))
+            + &self.transfer.eval_data.as_ref().map_or(String::new(), |d| {
+            format!(
+                " --eval-data {d}{} --eval-split {}",
+                self.transfer
+                    .eval_images
+                    .as_ref()
+                    .map_or(String::new(), |i| format!(" --eval-images {}", i.display())),
+                self.transfer.eval_split
+            )
+        })
     }
 }
 
@@ -188,11 +201,7 @@ struct ResultsFile<'a> {
 }
 
 fn write_figure(dir: &Path, stem: &str, fig: &Figure) -> Result<String> {
-    write_atomic(&dir.join(format!("{stem}.svg")), fig.to_svg().as_bytes())?;
-    let png = fig
-        .to_png()
-        .map_err(|e| anyhow::anyhow!("{stem}.png: {e}"))?;
-    write_atomic(&dir.join(format!("{stem}.png")), &png)?;
+    fig.save(dir, stem)?;
     Ok(format!("figures/{stem}.png"))
 }
 
@@ -204,7 +213,17 @@ pub fn run(args: RobustnessArgs) -> Result<ExitCode> {
     }
     let device = parse_device(&args.device)?;
     let severities = conditions::parse_severities(&args.severities)?;
-    let conds = conditions::conditions(&args.corruptions, &severities)?;
+    let mut conds = conditions::conditions(&args.corruptions, &severities)?;
+    if args.transfer.eval_data.is_some() {
+        conds.push(ConditionSpec {
+            name: "transfer".into(),
+            family: "transfer".into(),
+            severity: None,
+            split: "transfer".into(),
+            spec: String::new(),
+            degraded: Vec::new(),
+        });
+    }
     let mut cells_todo = Vec::new();
     // Seed-major: a stopped sweep has whole seeds (every fusion), which a rerun with fewer
     // --seeds reports as they are.
@@ -266,7 +285,7 @@ pub fn run(args: RobustnessArgs) -> Result<ExitCode> {
             &args.out,
             &conds,
             &device,
-            args.quiet,
+            (args.quiet, &args.transfer),
             &mut progress,
             &mut done,
         )?);

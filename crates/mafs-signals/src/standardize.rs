@@ -1,6 +1,6 @@
-//! Standardised scheduler inputs: each signal minus its running mean, over its running
-//! standard deviation, with statistics gathered over the present modalities of the
-//! *training* batches only.
+//! Standardised inputs (of the scheduler, of the confidence networks): each feature minus
+//! its running mean, over its running standard deviation, with statistics gathered over the
+//! present modalities of the *training* batches only.
 //!
 //! Signals live on very different scales (an entropy near 0.9 that moves by 0.03, a cosine
 //! agreement in [-1, 1], a confidence in (0, 1)); an MLP with a zero last layer and a small
@@ -11,8 +11,13 @@
 //! training and evaluation alike.
 
 use burn::config::Config;
-use burn::module::{Module, RunningState};
+use burn::module::{Module, ParamId, RunningState};
 use burn::tensor::{Bool, Device, Tensor};
+
+/// Base of the standardizer's running-state ids (far above the sequential ids
+/// `mafs_train` gives parameters); `with_id_offset` moves a second standardizer of one model
+/// away from the first.
+const STATE_ID_BASE: u64 = 0x5347_5354_0000_0000;
 
 /// Configuration of [`SignalStandardizer`].
 #[derive(Config, Debug)]
@@ -48,10 +53,13 @@ impl SignalStandardizerConfig {
             "SignalStandardizerConfig: epsilon must be positive, got {}",
             self.epsilon
         );
+        // Fixed ids: burn draws a random id for a new running state and keeps it through
+        // `Module::map`, so a checkpoint's bytes would differ between two runs of the same seed.
+        let id = |k: u64| ParamId::from(STATE_ID_BASE + k);
         SignalStandardizer {
-            mean: RunningState::new(Tensor::zeros([self.n_signals], device)),
-            var: RunningState::new(Tensor::ones([self.n_signals], device)),
-            batches: RunningState::new(Tensor::zeros([1], device)),
+            mean: RunningState::with_id(id(0), Tensor::zeros([self.n_signals], device)),
+            var: RunningState::with_id(id(1), Tensor::ones([self.n_signals], device)),
+            batches: RunningState::with_id(id(2), Tensor::zeros([1], device)),
             momentum: self.momentum,
             epsilon: self.epsilon,
             learning: true,
