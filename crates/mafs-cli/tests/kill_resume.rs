@@ -178,7 +178,16 @@ fn sigkilled_training_resumes_to_identical_checkpoints() {
     run_to_end(&again);
     // timed kills fall in the first 90% of the faster of the two runs
     let one_run = one_run.min(second.elapsed()).mul_f64(0.9);
-    assert!(outcome(&again) == expected, "two uninterrupted runs differ");
+    for ((name, a), (_, b)) in expected.iter().zip(&outcome(&again)) {
+        if a != b && name.ends_with(".json") {
+            eprintln!(
+                "{name}, first run:\n{}\n{name}, second run:\n{}",
+                String::from_utf8_lossy(a),
+                String::from_utf8_lossy(b)
+            );
+        }
+        assert!(a == b, "two uninterrupted runs differ in {name}");
+    }
     std::fs::remove_dir_all(&again).unwrap();
 
     let mut killed = 0;

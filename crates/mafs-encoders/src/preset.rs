@@ -16,8 +16,13 @@ use crate::error::EncoderError;
 use crate::text::{TextTransformer, TextTransformerConfig};
 use crate::vit::{ImageVit, ImageVitConfig};
 
+/// The preset a run uses when it names none: the smallest, fastest one, which learns the most in
+/// a CPU budget (docs/results.md, "Trials").
+pub const DEFAULT_PRESET: &str = "micro";
+
 /// The built-in presets: `(name, JSON)`.
 const BUILTIN: &[(&str, &str)] = &[
+    ("micro", include_str!("../presets/micro.json")),
     ("tiny", include_str!("../presets/tiny.json")),
     ("small", include_str!("../presets/small.json")),
     ("clip-b32", include_str!("../presets/clip-b32.json")),
@@ -73,7 +78,7 @@ impl EncoderPreset {
         BUILTIN.iter().map(|(n, _)| n.to_string()).collect()
     }
 
-    /// A built-in preset by name (`"tiny"`, `"small"`, `"clip-b32"`).
+    /// A built-in preset by name (`"micro"`, `"tiny"`, `"small"`, `"clip-b32"`).
     ///
     /// # Errors
     ///

@@ -38,6 +38,7 @@ pub use dynmm::{DynMmGate, DynMmGateConfig, straight_through};
 pub use error::SchedulerError;
 pub use explain::{Explanation, ModalityExplanation, SignalValue, explain};
 pub use fixed::FixedWeights;
+pub use mafs_signals::standardize::{SignalStandardizer, SignalStandardizerConfig};
 pub use mlp::{MlpScheduler, MlpSchedulerConfig};
 pub use monotone::{AgreementMlp, MonotoneScheduler, MonotoneSchedulerConfig};
 pub use pdf::{
@@ -49,6 +50,5 @@ pub use reliability::{
     in_batch_tcp, kl_to_target, kl_to_target_logits, reliability_target, soft_target_tcp,
     weight_rank_loss,
 };
-pub use mafs_signals::standardize::{SignalStandardizer, SignalStandardizerConfig};
 pub use temperature::TemperatureSchedule;
 pub use weighting::{FusionWeighting, FusionWeightingConfig, WeightingKind};

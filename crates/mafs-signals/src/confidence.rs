@@ -24,6 +24,7 @@ use burn::tensor::activation::{log_sigmoid, sigmoid};
 use burn::tensor::{Bool, Device, Tensor};
 use mafs_core::{Encoded, SignalContext, UncertaintySignal};
 
+use crate::standardize::{SignalStandardizer, SignalStandardizerConfig};
 use crate::util::stack_modalities;
 
 /// Name of the predicted-TCP signal in a [`mafs_core::SignalSet`].
@@ -60,6 +61,13 @@ pub struct LearnedConfidenceConfig {
     /// `[batch, 2 * w]`: give `w`), in modality order; empty: the networks do not read them.
     #[config(default = "Vec::new()")]
     pub stem_widths: Vec<usize>,
+    /// Whether each network standardises its input features by running statistics of the
+    /// training batches ([`SignalStandardizer`]): the token and input-embedding statistics
+    /// live on scales far from the pooled embedding's, and a shift of the input-embedding
+    /// spread (what pixel noise does) is only visible to the network once it is in units of
+    /// its usual spread.
+    #[config(default = false)]
+    pub standardize: bool,
 }
 
 impl LearnedConfidenceConfig {
@@ -81,18 +89,26 @@ impl LearnedConfidenceConfig {
         );
         let outputs = if self.clean_head { 2 } else { 1 };
         let base = if self.token_stats { 3 * self.d } else { self.d };
+        let width = |m: usize| base + 2 * self.stem_widths.get(m).copied().unwrap_or(0);
         LearnedConfidence {
             nets: (0..self.n_modalities)
                 .map(|m| ConfidenceNet {
-                    fc1: LinearConfig::new(
-                        base + 2 * self.stem_widths.get(m).copied().unwrap_or(0),
-                        self.hidden,
-                    )
-                    .init(device),
+                    fc1: LinearConfig::new(width(m), self.hidden).init(device),
                     fc2: LinearConfig::new(self.hidden, outputs).init(device),
                     act: Gelu::new(),
                 })
                 .collect(),
+            standardizers: if self.standardize {
+                (0..self.n_modalities)
+                    .map(|m| {
+                        SignalStandardizerConfig::new(width(m))
+                            .with_id_offset(CONFIDENCE_STATE_OFFSET + m as u64)
+                            .init(device)
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
             clean_head: self.clean_head,
             token_stats: self.token_stats,
             detach_input: self.detach_input,
@@ -112,11 +128,16 @@ pub struct ConfidenceNet {
     pub act: Gelu,
 }
 
+/// Standardizer id offsets of the confidence networks (the scheduler's own is 0).
+const CONFIDENCE_STATE_OFFSET: u64 = 16;
+
 /// Per-modality confidence networks.
 #[derive(Module, Debug)]
 pub struct LearnedConfidence {
     /// One network per modality, in scheduler order.
     pub nets: Vec<ConfidenceNet>,
+    /// One input standardizer per modality (empty: the inputs are read as they are).
+    pub standardizers: Vec<SignalStandardizer>,
     /// Whether the networks predict the clean probability too.
     pub clean_head: bool,
     /// Whether they read token statistics besides the pooled embedding.
@@ -166,6 +187,16 @@ pub struct ConfidenceLogits {
 }
 
 impl LearnedConfidence {
+    /// The same networks with their input statistics fixed (no running update in training).
+    pub fn with_frozen_statistics(mut self) -> Self {
+        self.standardizers = self
+            .standardizers
+            .into_iter()
+            .map(SignalStandardizer::frozen)
+            .collect();
+        self
+    }
+
     /// Number of modalities.
     pub fn n_modalities(&self) -> usize {
         self.nets.len()
@@ -187,8 +218,14 @@ impl LearnedConfidence {
         let outs: Vec<Tensor<2>> = encoded
             .iter()
             .zip(&self.nets)
-            .map(|(e, net)| {
-                let x = self.features(e);
+            .enumerate()
+            .map(|(m, (e, net))| {
+                let mut x = self.features(e);
+                if let Some(st) = self.standardizers.get(m) {
+                    let [b, f] = x.dims();
+                    let present = e.present.clone().reshape([b, 1]);
+                    x = st.forward(x.reshape([b, 1, f]), present).reshape([b, f]);
+                }
                 net.fc2.forward(net.act.forward(net.fc1.forward(x)))
             })
             .collect();

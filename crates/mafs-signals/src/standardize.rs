@@ -15,8 +15,8 @@ use burn::module::{Module, ParamId, RunningState};
 use burn::tensor::{Bool, Device, Tensor};
 
 /// Base of the standardizer's running-state ids (far above the sequential ids
-/// `mafs_train` gives parameters); `with_id_offset` moves a second standardizer of one model
-/// away from the first.
+/// `mafs_train` gives parameters); `id_offset` moves a second standardizer of one model away
+/// from the first.
 const STATE_ID_BASE: u64 = 0x5347_5354_0000_0000;
 
 /// Configuration of [`SignalStandardizer`].
@@ -30,6 +30,10 @@ pub struct SignalStandardizerConfig {
     /// Added to the variance before the square root.
     #[config(default = 1e-4)]
     pub epsilon: f64,
+    /// Which standardizer of the model this is (0, 1, ...): each one's running states get
+    /// their own fixed ids.
+    #[config(default = 0)]
+    pub id_offset: u64,
 }
 
 impl SignalStandardizerConfig {
@@ -55,7 +59,7 @@ impl SignalStandardizerConfig {
         );
         // Fixed ids: burn draws a random id for a new running state and keeps it through
         // `Module::map`, so a checkpoint's bytes would differ between two runs of the same seed.
-        let id = |k: u64| ParamId::from(STATE_ID_BASE + k);
+        let id = |k: u64| ParamId::from(STATE_ID_BASE + 3 * self.id_offset + k);
         SignalStandardizer {
             mean: RunningState::with_id(id(0), Tensor::zeros([self.n_signals], device)),
             var: RunningState::with_id(id(1), Tensor::ones([self.n_signals], device)),

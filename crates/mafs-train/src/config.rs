@@ -313,6 +313,10 @@ pub struct SchedulerSettings {
     /// the encoders).
     #[serde(default = "yes")]
     pub confidence_detach: bool,
+    /// The confidence networks standardise their inputs by running statistics of the
+    /// training batches.
+    #[serde(default)]
+    pub confidence_standardize: bool,
     /// Temperature of the reliability target `t = softmax(ln tcp / T)` (1: `tcp / sum tcp`).
     pub target_temperature: f64,
     /// The prototype loss sees only present and clean inputs (else every present one).
@@ -336,6 +340,7 @@ impl Default for SchedulerSettings {
             confidence_token_stats: true,
             confidence_stem_stats: true,
             confidence_detach: true,
+            confidence_standardize: true,
             target_temperature: 1.0,
             proto_clean_only: true,
             lr_scale: 10.0,
@@ -358,6 +363,7 @@ impl SchedulerSettings {
             confidence_token_stats: false,
             confidence_stem_stats: false,
             confidence_detach: true,
+            confidence_standardize: false,
             target_temperature: 1.0,
             proto_clean_only: false,
             lr_scale: 1.0,
@@ -387,9 +393,9 @@ pub struct Optim {
 impl Default for Optim {
     fn default() -> Self {
         Self {
-            epochs: 4,
+            epochs: 15,
             batch_size: 32,
-            lr: 2e-3,
+            lr: 5e-4,
             weight_decay: 0.05,
             warmup_fraction: 0.05,
             grad_clip: 1.0,
@@ -470,7 +476,7 @@ impl RunConfig {
         Self {
             task,
             fusion,
-            preset: "tiny".into(),
+            preset: mafs_encoders::DEFAULT_PRESET.into(),
             data: DataSource::parse("world", None, seed).expect("world needs nothing"),
             seed,
             optim: Optim::default(),
@@ -547,7 +553,10 @@ impl RunConfig {
             ));
         }
         if !(sc.lr_scale.is_finite() && sc.lr_scale > 0.0) {
-            return bad(format!("scheduler lr_scale {} must be positive", sc.lr_scale));
+            return bad(format!(
+                "scheduler lr_scale {} must be positive",
+                sc.lr_scale
+            ));
         }
         if sc.confidence_clean && !sc.confidence {
             return bad("confidence_clean needs the confidence signal (confidence = true)".into());

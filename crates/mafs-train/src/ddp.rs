@@ -19,7 +19,10 @@
 //! answer loss, the captioning loss, the KL and prototype terms) the summed gradient is the
 //! gradient of the global batch's loss, and `N` devices reach the weights one device reaches.
 //! In-batch contrastive terms (ITC, ITM's hard negatives) see each shard's negatives only, as
-//! in any DDP without a feature all-gather.
+//! in any DDP without a feature all-gather. Running statistics (the standardizers of the
+//! scheduler and the confidence networks) are updated from the first shard only, once per
+//! step, as PyTorch's DDP broadcasts rank 0's buffers: the workers share the states, and
+//! letting every worker update them would make the result depend on thread timing.
 //!
 //! burn's collective DDP (`ExecutionStrategy::DistributedDataParallel`, gradients all-reduced
 //! during the backward pass) needs a backend with collective operations: in burn 0.22.1 only
@@ -55,6 +58,8 @@ pub struct ShardInput {
     pub seed: u64,
     /// Weight of the shard's loss: its share of the global batch.
     pub scale: f64,
+    /// Whether this shard updates the running statistics (the first shard only).
+    pub update_statistics: bool,
 }
 
 /// What a worker reports besides its gradients.
@@ -79,7 +84,14 @@ impl TrainStep for MafsModel {
     type Output = ShardOutput;
 
     fn step(&self, item: ShardInput) -> TrainOutput<ShardOutput> {
-        let out = self.forward_loss(&item.batch, item.tau, &item.lambdas, item.seed);
+        let frozen;
+        let model = if item.update_statistics {
+            self
+        } else {
+            frozen = self.clone().with_frozen_statistics();
+            &frozen
+        };
+        let out = model.forward_loss(&item.batch, item.tau, &item.lambdas, item.seed);
         let grads = out.loss.mul_scalar(item.scale).backward();
         TrainOutput::new(
             self,
@@ -204,7 +216,8 @@ impl DataParallel {
         let total: usize = shards.iter().map(ModelBatch::len).sum();
         let mut loaders: Vec<Box<dyn DataLoaderIterator<ShardInput>>> = shards
             .into_iter()
-            .map(|batch| {
+            .enumerate()
+            .map(|(i, batch)| {
                 let scale = batch.len() as f64 / total.max(1) as f64;
                 Box::new(OneShard(Some(ShardInput {
                     batch,
@@ -212,6 +225,7 @@ impl DataParallel {
                     lambdas: lambdas.clone(),
                     seed,
                     scale,
+                    update_statistics: i == 0,
                 }))) as Box<dyn DataLoaderIterator<ShardInput>>
             })
             .collect();

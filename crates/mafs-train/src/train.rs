@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::sync::mpsc::sync_channel;
 
 use burn::grad_clipping::GradientClippingConfig;
-use burn::module::ParamGroup;
 use burn::lr_scheduler::module_lr_scheduler::{ModuleLearningRate, ModuleLrScheduler};
+use burn::module::ParamGroup;
 use burn::optim::{AdamWConfig, ModuleOptimizer};
 use burn::tensor::Device;
 use mafs_data::corrupt::{CorruptionAugmenter, DonorPool};

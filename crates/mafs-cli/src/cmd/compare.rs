@@ -17,7 +17,9 @@ use mafs_train::config::{FusionKind, Task};
 use mafs_train::data::load_splits;
 use mafs_train::eval::{EvalOptions, evaluate};
 use mafs_train::train::{TrainOptions, load_run, tau_schedule};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+mod workers;
 
 use super::sweep::{corruption_transform, train_or_reuse};
 use super::train::TrainArgs;
@@ -38,6 +40,19 @@ pub struct CompareArgs {
     /// Output folder (one run directory per fusion, plus the report).
     #[arg(long, default_value = "runs/main")]
     pub out_dir: PathBuf,
+    /// Fusions trained at the same time, each in its own `mafs` process (default: the number
+    /// of cores, at most the number of fusions). A run keeps about one core busy, so two
+    /// fusions on two cores take about the time of one; every process seeds its own
+    /// generators, so the numbers do not depend on it.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Internal: train and evaluate this fusion only and write its rows to --rows-out (what
+    /// the worker processes of --jobs run).
+    #[arg(long, hide = true, requires = "rows_out")]
+    pub only_fusion: Option<FusionKind>,
+    /// Internal: where --only-fusion writes its rows (JSON).
+    #[arg(long, hide = true)]
+    pub rows_out: Option<PathBuf>,
     /// Training settings shared by every fusion (its --fusion and --out are ignored).
     #[command(flatten)]
     pub train: TrainArgs,
@@ -46,7 +61,7 @@ pub struct CompareArgs {
     pub transfer: super::transfer::EvalDataArgs,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Row {
     fusion: String,
     condition: String,
@@ -89,9 +104,28 @@ type Condition = (String, Split, Option<Arc<dyn InstanceTransform>>);
 
 /// Runs `mafs compare`.
 pub fn run(args: CompareArgs) -> Result<ExitCode> {
+    if let (Some(fusion), Some(path)) = (args.only_fusion, &args.rows_out) {
+        let rows = fusion_rows(&args, &[fusion])?;
+        write_atomic(path, mafs_core::json::to_string_pretty(&rows)?.as_bytes())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, args.fusions.len().max(1));
+    let rows = if jobs > 1 {
+        workers::rows(&args.fusions, jobs, &args.out_dir)?
+    } else {
+        fusion_rows(&args, &args.fusions)?
+    };
+    report(&args, &rows)
+}
+
+/// Trains (or reuses) each fusion's run in turn and evaluates it under every condition.
+fn fusion_rows(args: &CompareArgs, fusions: &[FusionKind]) -> Result<Vec<Row>> {
     let (device, devices) = args.train.devices()?;
     let mut rows: Vec<Row> = Vec::new();
-    for &fusion in &args.fusions {
+    for &fusion in fusions {
         let out = args.out_dir.join(format!("{}-{}", args.train.task, fusion));
         let mut targs_config = args.train.config()?;
         targs_config.fusion = fusion;
@@ -174,20 +208,25 @@ pub fn run(args: CompareArgs) -> Result<ExitCode> {
             }
         }
     }
-    let table = markdown(&rows, args.train.task)
+    Ok(rows)
+}
+
+/// Prints the comparison and writes it (Markdown, JSON, chart) into the output folder.
+fn report(args: &CompareArgs, rows: &[Row]) -> Result<ExitCode> {
+    let table = markdown(rows, args.train.task)
         + "\n"
-        + &single_modality_check(&rows, args.train.task)
+        + &single_modality_check(rows, args.train.task)
         + "\n"
-        + &weights_markdown(&rows);
+        + &weights_markdown(rows);
     println!("{table}");
     std::fs::create_dir_all(&args.out_dir)?;
     // Atomic writes: an interrupted report never leaves a half-written file behind.
     write_atomic(&args.out_dir.join("compare.md"), table.as_bytes())?;
     write_atomic(
         &args.out_dir.join("compare.json"),
-        serde_json::to_string_pretty(&rows)?.as_bytes(),
+        mafs_core::json::to_string_pretty(&rows)?.as_bytes(),
     )?;
-    chart(&rows, args.train.task).save(&args.out_dir, "compare")?;
+    chart(rows, args.train.task).save(&args.out_dir, "compare")?;
     eprintln!(
         "[compare] wrote {0}/compare.md, {0}/compare.json, {0}/compare.png and {0}/compare.svg",
         args.out_dir.display()

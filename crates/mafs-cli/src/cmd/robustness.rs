@@ -48,7 +48,7 @@ pub struct RobustnessArgs {
     #[arg(long, default_value_t = 3)]
     pub seeds: u64,
     /// Encoder preset.
-    #[arg(long, default_value = "tiny")]
+    #[arg(long, default_value = mafs_encoders::DEFAULT_PRESET)]
     pub preset: String,
     /// Output folder (cells, report, results, figures).
     #[arg(long, default_value = "reports/robustness")]
@@ -179,15 +179,15 @@ impl RobustnessArgs {
                 .as_ref()
                 .map_or(String::new(), |p| format!(" --config-patch '{p}'"))
             + &self.transfer.eval_data.as_ref().map_or(String::new(), |d| {
-            format!(
-                " --eval-data {d}{} --eval-split {}",
-                self.transfer
-                    .eval_images
-                    .as_ref()
-                    .map_or(String::new(), |i| format!(" --eval-images {}", i.display())),
-                self.transfer.eval_split
-            )
-        })
+                format!(
+                    " --eval-data {d}{} --eval-split {}",
+                    self.transfer
+                        .eval_images
+                        .as_ref()
+                        .map_or(String::new(), |i| format!(" --eval-images {}", i.display())),
+                    self.transfer.eval_split
+                )
+            })
     }
 }
 

@@ -21,8 +21,8 @@ pub struct TrainArgs {
     /// Fusion: fixed-late, fixed-query, qmf, pdf, dynmm, ma-afs-late, ma-afs, ma-afs-monotone.
     #[arg(long, default_value = "ma-afs")]
     pub fusion: FusionKind,
-    /// Encoder preset name (tiny, small, clip-b32) or a preset JSON file.
-    #[arg(long, default_value = "tiny")]
+    /// Encoder preset name (micro, tiny, small, clip-b32) or a preset JSON file.
+    #[arg(long, default_value = mafs_encoders::DEFAULT_PRESET)]
     pub preset: String,
     /// The data flags.
     #[command(flatten)]
@@ -156,7 +156,7 @@ pub struct SchedulerArgs {
     pub p_pair: f64,
     /// Severity range of corruption-aware training, `MIN-MAX` (1-5).
     #[arg(long, default_value = "1-5", value_parser = parse_severity_range)]
-    pub severities: (u8, u8),
+    pub train_severities: (u8, u8),
 }
 
 /// Parses `MIN-MAX` or a single severity.
@@ -199,10 +199,10 @@ impl SchedulerArgs {
         num("p-image", self.p_image, c.p_image);
         num("p-text", self.p_text, c.p_text);
         num("p-pair", self.p_pair, c.p_pair);
-        if self.severities != (c.severity_min, c.severity_max) {
+        if self.train_severities != (c.severity_min, c.severity_max) {
             out.push_str(&format!(
-                " --severities {}-{}",
-                self.severities.0, self.severities.1
+                " --train-severities {}-{}",
+                self.train_severities.0, self.train_severities.1
             ));
         }
         if self.no_detach_signals {
@@ -227,7 +227,7 @@ impl SchedulerArgs {
         a.p_image = self.p_image;
         a.p_text = self.p_text;
         a.p_pair = self.p_pair;
-        (a.severity_min, a.severity_max) = self.severities;
+        (a.severity_min, a.severity_max) = self.train_severities;
     }
 }
 

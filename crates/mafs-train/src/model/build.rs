@@ -196,6 +196,7 @@ pub fn build_model(
             .with_clean_head(signals.contains(&SignalKind::ConfidenceClean))
             .with_token_stats(config.scheduler.confidence_token_stats)
             .with_detach_input(config.scheduler.confidence_detach)
+            .with_standardize(config.scheduler.confidence_standardize)
             .with_stem_widths(if config.scheduler.confidence_stem_stats {
                 modalities
                     .iter()
@@ -303,8 +304,9 @@ mod tests {
         let device = Device::flex();
         for task in Task::ALL {
             for fusion in [FusionKind::MaAfs, FusionKind::MaAfsMonotone] {
-                let model =
-                    build_model(&RunConfig::new(task, fusion, 0), vocab(), &device).unwrap();
+                let mut config = RunConfig::new(task, fusion, 0);
+                config.preset = "tiny".into();
+                let model = build_model(&config, vocab(), &device).unwrap();
                 let (s, total) = (model.scheduler_params(), model.num_params());
                 assert!(s > 0, "{task} {fusion}: the scheduler has parameters");
                 assert!(

@@ -55,6 +55,16 @@ pub struct MafsModel {
 }
 
 impl MafsModel {
+    /// The same model whose forward passes leave every running statistic as it is (the
+    /// statistics stay shared with `self`; only their updates are off).
+    pub fn with_frozen_statistics(mut self) -> Self {
+        self.weighting = self.weighting.with_frozen_statistics();
+        self.confidence = self
+            .confidence
+            .map(LearnedConfidence::with_frozen_statistics);
+        self
+    }
+
     /// Parameters of the fusion weighting (the scheduler), for the capacity report.
     pub fn scheduler_params(&self) -> usize {
         self.weighting.num_params()
