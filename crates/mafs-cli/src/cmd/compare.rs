@@ -19,10 +19,9 @@ use mafs_train::eval::{EvalOptions, evaluate};
 use mafs_train::train::{TrainOptions, load_run, tau_schedule};
 use serde::{Deserialize, Serialize};
 
-mod workers;
-
 use super::sweep::{corruption_transform, train_or_reuse};
 use super::train::TrainArgs;
+use super::workers;
 
 /// Arguments of `mafs compare`.
 #[derive(clap::Args, Debug)]
@@ -109,16 +108,56 @@ pub fn run(args: CompareArgs) -> Result<ExitCode> {
         write_atomic(path, mafs_core::json::to_string_pretty(&rows)?.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .clamp(1, args.fusions.len().max(1));
+    let jobs = workers::jobs(args.jobs, args.fusions.len());
     let rows = if jobs > 1 {
-        workers::rows(&args.fusions, jobs, &args.out_dir)?
+        worker_rows(&args.fusions, jobs, &args.out_dir)?
     } else {
         fusion_rows(&args, &args.fusions)?
     };
     report(&args, &rows)
+}
+
+/// Runs one worker process per fusion (`--only-fusion F --rows-out FILE`), `jobs` at a time,
+/// and returns every row in the order of `fusions`.
+fn worker_rows(fusions: &[FusionKind], jobs: usize, out_dir: &std::path::Path) -> Result<Vec<Row>> {
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("creating the output folder {}", out_dir.display()))?;
+    eprintln!(
+        "[compare] training {} fusions, {jobs} at a time, each in its own process",
+        fusions.len()
+    );
+    let mut all = Vec::new();
+    for chunk in fusions.chunks(jobs) {
+        let files: Vec<PathBuf> = chunk
+            .iter()
+            .map(|f| out_dir.join(format!(".compare-rows-{f}.json")))
+            .collect();
+        let started = chunk
+            .iter()
+            .zip(&files)
+            .map(|(f, file)| {
+                let _ = std::fs::remove_file(file);
+                let extra = [
+                    "--only-fusion".into(),
+                    f.to_string().into(),
+                    "--rows-out".into(),
+                    file.into(),
+                ];
+                workers::spawn(&f.to_string(), &extra)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        workers::wait_all(started).context("mafs compare")?;
+        for (f, file) in chunk.iter().zip(&files) {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading the rows of {f} from {}", file.display()))?;
+            // mafs_core::json keeps non-finite numbers (a NaN metric stays NaN)
+            let rows: Vec<Row> = mafs_core::json::from_str(&text)
+                .with_context(|| format!("parsing the rows of {f} in {}", file.display()))?;
+            let _ = std::fs::remove_file(file);
+            all.extend(rows);
+        }
+    }
+    Ok(all)
 }
 
 /// Trains (or reuses) each fusion's run in turn and evaluates it under every condition.

@@ -16,3 +16,4 @@ pub mod serve_device;
 pub mod sweep;
 pub mod train;
 pub mod transfer;
+pub mod workers;

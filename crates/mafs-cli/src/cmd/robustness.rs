@@ -53,6 +53,15 @@ pub struct RobustnessArgs {
     /// Output folder (cells, report, results, figures).
     #[arg(long, default_value = "reports/robustness")]
     pub out: PathBuf,
+    /// Cells trained at the same time, each share of the cells in its own `mafs` process
+    /// (default: the number of cores). A cell keeps about one core busy; every process seeds
+    /// its own generators, so the numbers do not depend on it.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Internal: `K/N`, run only the cells whose index is K modulo N and write no report
+    /// (what the worker processes of --jobs run).
+    #[arg(long, hide = true, value_parser = parse_share)]
+    pub worker: Option<(usize, usize)>,
     /// Corruption families: `modality:name` (evaluated at each severity), `image:missing`
     /// and `text:missing` (once), `both` (the first image and text families together),
     /// groups such as `image:all`, `image:imagenet_c`, `text:all`.
@@ -74,8 +83,8 @@ pub struct RobustnessArgs {
     /// Domain-shift scenes.
     #[arg(long, default_value_t = 200)]
     pub world_shift: usize,
-    /// Epochs.
-    #[arg(long, default_value_t = 3)]
+    /// Epochs (default: the training default).
+    #[arg(long, default_value_t = mafs_train::config::Optim::default().epochs)]
     pub epochs: usize,
     /// Batch size (default: the training default).
     #[arg(long)]
@@ -205,6 +214,20 @@ fn write_figure(dir: &Path, stem: &str, fig: &Figure) -> Result<String> {
     Ok(format!("figures/{stem}.png"))
 }
 
+/// Parses `K/N` with `K < N`.
+fn parse_share(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("`{s}`: expected K/N with K < N");
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let (k, n) = (
+        k.parse::<usize>().map_err(|_| bad())?,
+        n.parse::<usize>().map_err(|_| bad())?,
+    );
+    if k >= n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
 /// Runs `mafs robustness`.
 pub fn run(args: RobustnessArgs) -> Result<ExitCode> {
     let start = Instant::now();
@@ -236,9 +259,35 @@ pub fn run(args: RobustnessArgs) -> Result<ExitCode> {
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
+    // This process's share of the cells: all of them, or every `n`-th from `k` when the
+    // cells are shared between processes (the parent is share 0).
+    let (share, workers) = match args.worker {
+        Some(share) => (share, Vec::new()),
+        None => {
+            let n = super::workers::jobs(args.jobs, cells_todo.len());
+            if n > 1 {
+                eprintln!(
+                    "[robustness] {} cells shared by {n} processes (--jobs)",
+                    cells_todo.len()
+                );
+            }
+            let started = (1..n)
+                .map(|k| {
+                    super::workers::spawn(
+                        &format!("cells {k}/{n}"),
+                        &["--worker".into(), format!("{k}/{n}").into()],
+                    )
+                })
+                .collect::<Result<Vec<_>>>()?;
+            ((0, n), started)
+        }
+    };
+    let mine = |i: usize| i % share.1 == share.0;
     let pending: usize = cells_todo
         .iter()
-        .map(|c| {
+        .enumerate()
+        .filter(|(i, _)| mine(*i))
+        .map(|(_, c)| {
             let done = cell::load_cell(&cell::cell_dir(&args.out, c));
             conds
                 .iter()
@@ -260,6 +309,9 @@ pub fn run(args: RobustnessArgs) -> Result<ExitCode> {
     let mut cells = Vec::new();
     for (i, config) in cells_todo.iter().enumerate() {
         let dir = cell::cell_dir(&args.out, config);
+        if !mine(i) {
+            continue;
+        }
         if cell::is_done(&dir, &conds) {
             eprintln!(
                 "[robustness] cell {}/{} {} {} seed {}: done, skipped",
@@ -289,6 +341,29 @@ pub fn run(args: RobustnessArgs) -> Result<ExitCode> {
             &mut progress,
             &mut done,
         )?);
+    }
+    if args.worker.is_some() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if share.1 > 1 {
+        super::workers::wait_all(workers).context("mafs robustness")?;
+        // every cell in sweep order, the other processes' from their files
+        let mut own = cells.into_iter();
+        cells = Vec::new();
+        for (i, config) in cells_todo.iter().enumerate() {
+            if mine(i) {
+                cells.extend(own.next());
+                continue;
+            }
+            let dir = cell::cell_dir(&args.out, config);
+            cells.push(cell::load_cell(&dir).with_context(|| {
+                format!(
+                    "the worker of cell {} left no results in {}",
+                    i + 1,
+                    dir.display()
+                )
+            })?);
+        }
     }
     // Only the requested conditions, in order.
     for c in &mut cells {
@@ -419,4 +494,18 @@ pub fn run(args: RobustnessArgs) -> Result<ExitCode> {
         start.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_share;
+
+    #[test]
+    fn shares_are_k_of_n() {
+        assert_eq!(parse_share("1/2"), Ok((1, 2)));
+        assert_eq!(parse_share("0/1"), Ok((0, 1)));
+        for bad in ["2/2", "1", "a/2", "1/b", "3/1"] {
+            assert!(parse_share(bad).unwrap_err().contains("K/N"), "{bad}");
+        }
+    }
 }
