@@ -88,6 +88,35 @@ pub fn soft_target_tcp(logits: &[Tensor<2>], targets: Tensor<2>) -> Tensor<2> {
     Tensor::stack(cols, 1)
 }
 
+/// Leave-one-out reliability `[batch, M]`: what the fused prediction loses when modality `m`
+/// is left out, `max(tcp_full - tcp_without_m, 0) + floor`, detached. For a task where a
+/// modality alone cannot answer (VQA: an image does not know the question), its unimodal TCP
+/// is near 0 clean or corrupted and says nothing; what leaving it out costs the fused answer
+/// does: a clean, informative image costs the answer when removed, a noised one costs less.
+/// `floor` keeps every present modality in the target when nothing is lost.
+///
+/// # Shapes
+///
+/// - `full`: `[batch]`, `without`: `[batch, M]`, output `[batch, M]`
+///
+/// # Panics
+///
+/// Panics if the batch sizes differ or `floor` is not positive.
+pub fn leave_one_out_reliability(full: Tensor<1>, without: Tensor<2>, floor: f64) -> Tensor<2> {
+    let [b, m] = without.dims();
+    let [bf] = full.dims();
+    assert_eq!(
+        b, bf,
+        "leave_one_out_reliability: {bf} full rows, {b} leave-one-out rows"
+    );
+    assert!(
+        floor > 0.0 && floor.is_finite(),
+        "leave_one_out_reliability: floor must be positive, got {floor}"
+    );
+    let full = full.reshape([b, 1]).expand([b, m]);
+    (full - without).clamp_min(0.0).add_scalar(floor).detach()
+}
+
 /// The reliability target `t [batch, M]`: `softmax(ln(tcp) / temperature)` over the present
 /// modalities (0 where missing), detached. `temperature = 1` is `tcp / sum(tcp)`; below 1 it
 /// sharpens towards the more reliable modality.
@@ -218,6 +247,19 @@ mod tests {
         for (x, y) in a.iter().zip(b) {
             assert!((*x as f64 - y).abs() < tol, "{a:?} vs {b:?}");
         }
+    }
+
+    #[test]
+    fn leave_one_out_is_the_loss_of_leaving_out_floored() {
+        let device = Device::flex();
+        let full = Tensor::<1>::from_data(TensorData::new(vec![0.8f32, 0.3], [2]), &device);
+        // row 0: leaving out modality 0 drops to 0.2, modality 1 to 0.7, modality 2 helps
+        let without = t2(vec![0.2, 0.7, 0.9, 0.3, 0.3, 0.1], [2, 3], &device);
+        let r: Vec<f32> = leave_one_out_reliability(full, without, 0.01)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        close(&r, &[0.61, 0.11, 0.01, 0.01, 0.01, 0.21], 1e-6);
     }
 
     #[test]

@@ -321,6 +321,14 @@ pub struct SchedulerSettings {
     pub target_temperature: f64,
     /// The prototype loss sees only present and clean inputs (else every present one).
     pub proto_clean_only: bool,
+    /// VQA: each modality's reliability is what the fused answer loses when it is left out
+    /// (`leave_one_out_reliability`), not its unimodal answer head's true-class probability
+    /// (an image alone cannot know the question, so that is near 0 clean or corrupted). Off by
+    /// default: measured, it collapses the weights onto the question (0.905) and the model
+    /// stops learning colour, because early on leaving the image out costs the fused answer
+    /// nothing (docs/results.md, the scheduler's trials).
+    #[serde(default)]
+    pub vqa_leave_one_out: bool,
     /// Learning-rate multiplier of the scheduler and the confidence networks: a few hundred
     /// parameters that must move far within a short run, next to millions in the encoders.
     #[serde(default = "one")]
@@ -343,6 +351,7 @@ impl Default for SchedulerSettings {
             confidence_standardize: true,
             target_temperature: 1.0,
             proto_clean_only: true,
+            vqa_leave_one_out: false,
             lr_scale: 10.0,
         }
     }
@@ -366,6 +375,7 @@ impl SchedulerSettings {
             confidence_standardize: false,
             target_temperature: 1.0,
             proto_clean_only: false,
+            vqa_leave_one_out: false,
             lr_scale: 1.0,
         }
     }

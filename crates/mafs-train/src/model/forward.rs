@@ -4,15 +4,15 @@
 //! plus ITM for retrieval with query fusion and PDF's confidence loss for `pdf`; the
 //! scheduler terms apply to the MA-AFS fusions.
 
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{Bool, Int, Tensor, TensorData};
 use mafs_core::{
     Encoded, Fused, FusionWeights, ModalityBatch, Scheduler, SignalContext, SignalSet, TaskHead,
 };
 use mafs_heads::loss::cross_entropy;
 use mafs_heads::{ItcTarget, hard_negatives_seeded};
 use mafs_scheduler::{
-    FusionWeighting, in_batch_tcp, kl_to_target_logits, kl_to_uniform, reliability_target,
-    soft_target_tcp, weight_rank_loss,
+    FusionWeighting, in_batch_tcp, kl_to_target_logits, kl_to_uniform, leave_one_out_reliability,
+    reliability_target, soft_target_tcp, weight_rank_loss,
 };
 use mafs_signals::{LearnedConfidence, SignalModules, SignalStack, proto_loss_counted};
 
@@ -360,7 +360,11 @@ impl MafsModel {
                     .loss(&items.encoded, &items.unimodal_logits, target)
                     .total;
                 let scores = target.scores_or_one_hot(self.spec.n_answers);
-                let tcp = soft_target_tcp(&items.unimodal_logits, scores).detach();
+                let tcp = if self.spec.is_ma_afs() && self.spec.scheduler.vqa_leave_one_out {
+                    self.leave_one_out_tcp(&h.answer, items, scores)
+                } else {
+                    soft_target_tcp(&items.unimodal_logits, scores).detach()
+                };
                 TaskTerms {
                     task,
                     unimodal,
@@ -370,6 +374,49 @@ impl MafsModel {
                 }
             }
         }
+    }
+
+    /// VQA's question-aware reliability of each modality: the fused answer's true-class
+    /// probability minus the same with the modality left out (its encoding marked absent and
+    /// the weights renormalised over the others), floored; all on detached inputs.
+    fn leave_one_out_tcp(
+        &self,
+        answer: &mafs_heads::VqaHead,
+        items: &ItemForward,
+        scores: Tensor<2>,
+    ) -> Tensor<2> {
+        const FLOOR: f64 = 1.0e-3;
+        let encoded = detached(&items.encoded);
+        let w = &items.weights;
+        let logits = w.logits.clone().detach();
+        let [b, m] = w.dims();
+        let device = logits.device();
+        let fuse = |encoded: &[Encoded], present: Tensor<2, Bool>| {
+            let weights = FusionWeights {
+                weights: mafs_core::weights::masked_softmax(logits.clone(), present.clone(), w.tau),
+                logits: logits.clone(),
+                present,
+                signals: None,
+                tau: w.tau,
+            };
+            answer.logits(&self.fusion.fuse(encoded, &weights)).detach()
+        };
+        let full = soft_target_tcp(&[fuse(&encoded, w.present.clone())], scores.clone());
+        let absent = Tensor::<1>::zeros([b], &device).greater_elem(0.5);
+        let without: Vec<Tensor<2>> = (0..m)
+            .map(|k| {
+                let mut left_out = encoded.clone();
+                left_out[k].present = absent.clone();
+                let keep: Vec<f32> = (0..m).map(|j| if j == k { 0.0 } else { 1.0 }).collect();
+                let keep = Tensor::<1>::from_data(TensorData::new(keep, [m]), &device)
+                    .reshape([1, m])
+                    .expand([b, m]);
+                let present = (w.present.clone().float() * keep).greater_elem(0.5);
+                fuse(&left_out, present)
+            })
+            .collect();
+        let without = soft_target_tcp(&without, scores);
+        leave_one_out_reliability(full.reshape([b]), without, FLOOR)
     }
 
     /// What teaches the MA-AFS scheduler (DESIGN §1): `KL(t || w)` against the reliability
