@@ -74,3 +74,26 @@ fn a_batch_smaller_than_the_device_count_is_refused() {
     let e = train(&config, &opts).err().unwrap().to_string();
     assert!(e.contains("batch of 2") && e.contains("3 devices"), "{e}");
 }
+
+/// With two workers the running statistics are updated once per step (by the first shard),
+/// not once per worker: the standardizer's batch count equals the step count.
+#[test]
+fn two_devices_update_running_statistics_once_per_step() {
+    let _guard = common::serial();
+    let mut config = common::small_config(Task::Vqa, FusionKind::MaAfs, 5);
+    config.optim.batch_size = 8;
+    config.corruption_aware.enabled = false;
+    assert!(config.scheduler.standardize);
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = TrainOptions::new(dir.path());
+    opts.quiet = true;
+    opts.validate = false;
+    opts.devices = vec![Device::flex(), Device::flex()];
+    let out = train(&config, &opts).unwrap();
+    let mafs_scheduler::FusionWeighting::MaAfsMlp(s) = &out.model.weighting else {
+        panic!("ma-afs has the MLP scheduler");
+    };
+    let norm = s.norm.as_ref().expect("standardised inputs");
+    let batches: f32 = norm.batches.value().into_scalar();
+    assert_eq!(batches as usize, out.state.step, "one update per step");
+}
