@@ -139,9 +139,15 @@ pub fn run(bench: &Bench, out: &Path, quick: bool, iters: usize) -> Result<ExitC
                 "name": "PyTorch", "color": [0xf2, 0x8e, 0x2b], "style": "Line", "points": torch_pts,
             }));
         }
+        // The measured sizes as ticks; log axes where the sweep spans a factor of 4 or more
+        // (step time grows by powers with the size).
+        let xs: Vec<f64> = burn_pts.iter().filter_map(|p| p[0].as_f64()).collect();
+        let wide = xs.len() > 2;
         panels.push(json!({
             "title": axis.title, "x_label": axis.x_label, "y_label": "ms per training step",
-            "series": series, "x_range": null, "y_range": null, "x_tick_labels": [],
+            "series": series, "x_range": null, "y_range": null,
+            "x_tick_labels": xs.iter().map(|x| json!([x, format!("{x}")])).collect::<Vec<_>>(),
+            "x_log": wide, "y_log": wide, "legend": "upper_left",
         }));
     }
     let ratio = median(

@@ -13,6 +13,8 @@
 //!   training-throughput table, in under five minutes.
 //! - `cargo xtask robustness [ARGS]`: the robustness benchmark (`mafs robustness ARGS`):
 //!   report.md, results.json and figures in `reports/robustness`.
+//! - `cargo xtask fuzz --seconds N`: every input fuzz target for N seconds;
+//!   `cargo xtask killtest --points N`: N SIGKILL-and-resume points (docs/reliability.md).
 
 use std::process::{Command, ExitCode};
 
@@ -23,6 +25,7 @@ mod bench_coco;
 mod bench_scale;
 mod exec;
 mod gpu_check;
+mod reliability;
 mod robustness;
 
 use clap::{Parser, Subcommand};
@@ -56,6 +59,11 @@ enum Task {
     /// On a GPU machine: build with wgpu (and cuda), check agreement with the CPU, print a
     /// training-throughput table (fits in five minutes).
     GpuCheck(gpu_check::GpuCheckArgs),
+    /// Fuzz every loader with generated and mutated inputs for N seconds per target.
+    Fuzz(reliability::FuzzArgs),
+    /// Kill training with SIGKILL at N points (inside checkpoint saves and at random times),
+    /// resume, and compare with an uninterrupted run.
+    Killtest(reliability::KillArgs),
     /// The robustness benchmark (`mafs robustness`; resumable).
     Robustness {
         /// Arguments passed to `mafs robustness`.
@@ -67,7 +75,7 @@ enum Task {
 /// The README's main job: MA-AFS against fixed-query fusion on image-text retrieval over the
 /// built-in world (the item is the image and its side text), clean, under corruptions and on
 /// the shift split. docs/results.md shows this command; a test keeps the two equal.
-const MAIN_JOB: [&str; 11] = [
+const MAIN_JOB: [&str; 9] = [
     "compare",
     "--task",
     "retrieval",
@@ -77,8 +85,6 @@ const MAIN_JOB: [&str; 11] = [
     "2000",
     "--world-eval",
     "300",
-    "--epochs",
-    "3",
 ];
 
 fn main() -> Result<ExitCode> {
@@ -101,6 +107,8 @@ fn main() -> Result<ExitCode> {
         Task::Bench(args) => bench::run_bench(args),
         Task::Robustness { args } => robustness::run(args),
         Task::GpuCheck(args) => gpu_check::run(args),
+        Task::Fuzz(args) => reliability::fuzz(args),
+        Task::Killtest(args) => reliability::killtest(args),
         Task::Ci => {
             let mut cmd = Command::new("bash");
             cmd.arg(".ci/run");

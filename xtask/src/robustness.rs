@@ -1,7 +1,8 @@
 //! `cargo xtask robustness [ARGS]`: the robustness benchmark, `mafs robustness ARGS` (see
 //! `mafs robustness --help` and docs/robustness.md). With no arguments it runs the default
-//! sweep (retrieval, four fusions, three seeds, the tiny preset; under an hour on 2 cores)
-//! into `reports/robustness`; a second call resumes it, skipping finished cells.
+//! sweep (retrieval, four fusions, three seeds, the training defaults, the cells shared by one
+//! worker process per core; docs/results.md gives its measured time) into
+//! `reports/robustness`; a second call resumes it, skipping finished cells.
 
 use std::process::ExitCode;
 

@@ -1,17 +1,24 @@
 //! The `mafs` command-line tool. Each subcommand lives in its own module under `cmd/` and
 //! only parses arguments, calls the libraries and reports; no modelling happens here.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod cmd;
 
 /// Modality-Aware Adaptive Fusion Scheduling: train, evaluate, corrupt and inspect
 /// multimodal models.
 #[derive(Parser, Debug)]
-#[command(name = "mafs", version, about)]
+#[command(
+    name = "mafs",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("MAFS_GIT_COMMIT"), ")"),
+    about
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Input limits (global flags).
+    #[command(flatten)]
+    limits: cmd::limits::LimitArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -42,10 +49,13 @@ enum Command {
     /// Serve this machine's device(s) to `--device remote:HOST:PORT` clients (burn's remote
     /// backend; feature `remote`).
     ServeDevice(cmd::serve_device::ServeDeviceArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(cmd::completions::CompletionsArgs),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    cli.limits.apply();
     let result = match cli.command {
         Command::Data(args) => cmd::data::run(args),
         Command::Corrupt(args) => cmd::corrupt::run(args),
@@ -59,12 +69,40 @@ fn main() -> std::process::ExitCode {
         Command::Explain(args) => cmd::explain::run(args),
         Command::ServeDevice(args) => cmd::serve_device::run(args),
         Command::Robustness(args) => cmd::robustness::run(*args),
+        Command::Completions(args) => cmd::completions::run(args, &mut Cli::command()),
     };
     match result {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
             std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent_and_the_version_names_a_commit() {
+        Cli::command().debug_assert();
+        let v = Cli::command().render_version();
+        assert!(v.contains("commit "), "{v}");
+    }
+
+    #[test]
+    fn bash_completions_name_the_subcommands() {
+        let mut out = Vec::new();
+        clap_complete::generate(
+            clap_complete::Shell::Bash,
+            &mut Cli::command(),
+            "mafs",
+            &mut out,
+        );
+        let s = String::from_utf8(out).unwrap();
+        for sub in ["train", "eval", "compare", "robustness", "completions"] {
+            assert!(s.contains(sub), "{sub}");
         }
     }
 }

@@ -2,6 +2,8 @@
 
 use burn::tensor::{Bool, Int, Tensor};
 
+use crate::corruption::CorruptionFlags;
+
 /// The raw content of one modality for a batch.
 #[derive(Debug, Clone)]
 pub enum ModalityInput {
@@ -49,6 +51,9 @@ pub struct ModalityBatch {
     pub input: ModalityInput,
     /// `[batch]`, `true` where the instance has this modality.
     pub present: Tensor<1, Bool>,
+    /// What the data pipeline did to this modality of each instance (all clean unless a
+    /// corruption was applied before batching); for losses and reports, never predictions.
+    pub corruption: CorruptionFlags,
 }
 
 impl ModalityBatch {
@@ -68,7 +73,26 @@ impl ModalityBatch {
             name: name.into(),
             input,
             present,
+            corruption: CorruptionFlags::clean(b),
         }
+    }
+
+    /// Sets the corruption flags.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `flags` does not have one row per instance.
+    pub fn with_corruption(mut self, flags: CorruptionFlags) -> Self {
+        assert_eq!(
+            flags.len(),
+            self.batch_size(),
+            "ModalityBatch `{}`: {} corruption rows for a batch of {}",
+            self.name,
+            flags.len(),
+            self.batch_size()
+        );
+        self.corruption = flags;
+        self
     }
 
     /// Batch size.

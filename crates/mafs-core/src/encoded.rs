@@ -26,6 +26,37 @@ pub struct Encoded {
     pub present: Tensor<1, Bool>,
     /// Attention of the pooling position over the tokens, averaged over heads, last layer.
     pub pool_attention: Option<Tensor<2>>,
+    /// Statistics of the encoder's input embedding (patch or token embeddings, before any
+    /// transformer block): their mean and standard deviation over the non-padding positions,
+    /// `[batch, 2 * w]`. Where input corruption shows most (noise raises the spread of patch
+    /// embeddings, typos turn words into the unknown token) for a learned confidence to read.
+    pub stem_stats: Option<Tensor<2>>,
+}
+
+/// Mean and standard deviation of token states over the non-padding positions,
+/// concatenated, `[batch, 2 * d]` (zeros for a row that is all padding).
+///
+/// # Shapes
+///
+/// - `tokens`: `[batch, n, d]`, `padding`: `[batch, n]` (`true` = padding)
+///
+/// # Panics
+///
+/// Panics if the shapes disagree.
+pub fn token_mean_std(tokens: Tensor<3>, padding: Tensor<2, Bool>) -> Tensor<2> {
+    let [b, n, d] = tokens.dims();
+    assert_eq!(
+        padding.dims(),
+        [b, n],
+        "token_mean_std: padding must be [batch, n] = [{b}, {n}]"
+    );
+    let keep = padding.bool_not().float().reshape([b, n, 1]);
+    let count = keep.clone().sum_dim(1).clamp_min(1.0); // [b, 1, 1]
+    let mean = (tokens.clone() * keep.clone()).sum_dim(1) / count.clone(); // [b, 1, d]
+    let centred = (tokens - mean.clone()) * keep;
+    let var = centred.powi_scalar(2).sum_dim(1) / count;
+    let std = var.add_scalar(1.0e-6).sqrt();
+    Tensor::cat(vec![mean.reshape([b, d]), std.reshape([b, d])], 1)
 }
 
 impl Encoded {
@@ -66,7 +97,25 @@ impl Encoded {
             pooled,
             present,
             pool_attention: None,
+            stem_stats: None,
         }
+    }
+
+    /// Attaches the input-embedding statistics `[batch, 2 * w]` (see [`token_mean_std`]).
+    ///
+    /// # Panics
+    ///
+    /// Panics if the batch size differs.
+    pub fn with_stem_stats(mut self, stats: Tensor<2>) -> Self {
+        let b = self.batch_size();
+        assert_eq!(
+            stats.dims()[0],
+            b,
+            "Encoded `{}`: stem_stats must have one row per instance ({b})",
+            self.name
+        );
+        self.stem_stats = Some(stats);
+        self
     }
 
     /// Attaches the pooling attention `[batch, n_tokens]`.

@@ -17,17 +17,23 @@
 //!
 //! This crate depends on burn only; it must not depend on any other mafs crate.
 
+pub mod atomic;
 pub mod batch;
+pub mod corruption;
 pub mod encoded;
 pub mod error;
 pub mod fused;
+pub mod json;
+pub mod limits;
 pub mod mask;
 pub mod signals;
+pub mod table;
 pub mod traits;
 pub mod weights;
 
 pub use batch::{ModalityBatch, ModalityInput};
-pub use encoded::Encoded;
+pub use corruption::{CorruptionFlags, ModalityCorruption};
+pub use encoded::{Encoded, token_mean_std};
 pub use error::CoreError;
 pub use fused::Fused;
 pub use signals::SignalSet;

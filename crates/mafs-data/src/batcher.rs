@@ -34,7 +34,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use burn::data::dataloader::batcher::Batcher;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
-use mafs_core::{ModalityBatch, ModalityInput};
+use mafs_core::{CorruptionFlags, ModalityBatch, ModalityInput};
 use serde::{Deserialize, Serialize};
 
 use crate::answers::AnswerVocab;
@@ -258,6 +258,7 @@ impl MultimodalBatcher {
             )),
             bool_1d(present, device),
         )
+        .with_corruption(flags(insts, names::IMAGE))
     }
 
     /// Encodes texts (`None` = absent) into a token batch padded to the longest row.
@@ -357,6 +358,11 @@ impl MultimodalBatcher {
 /// Token ids and non-padding length, as `encode` returns them.
 type Encoding = (Vec<u32>, usize);
 
+/// The corruption flags of `modality` for each instance.
+fn flags(insts: &[&Instance], modality: &str) -> CorruptionFlags {
+    CorruptionFlags::new(insts.iter().map(|i| i.corruption_of(modality)).collect())
+}
+
 fn bool_1d(v: Vec<bool>, device: &Device) -> Tensor<1, Bool> {
     let n = v.len();
     Tensor::from_data(TensorData::new(v, [n]), device)
@@ -379,8 +385,12 @@ impl Batcher<CaptionItem, MultimodalBatch> for MultimodalBatcher {
         MultimodalBatch {
             ids: insts.iter().map(|i| i.id).collect(),
             image: self.images(&insts, device),
-            side_text: self.tokens(names::SIDE_TEXT, &side, self.cfg.max_side_text_len, device),
-            caption: self.tokens(names::CAPTION, &captions, self.cfg.max_caption_len, device),
+            side_text: self
+                .tokens(names::SIDE_TEXT, &side, self.cfg.max_side_text_len, device)
+                .with_corruption(flags(&insts, names::SIDE_TEXT)),
+            caption: self
+                .tokens(names::CAPTION, &captions, self.cfg.max_caption_len, device)
+                .with_corruption(flags(&insts, names::CAPTION)),
             caption_targets: Some(self.caption_targets(&captions, device)),
             question: None,
             answers: None,
@@ -436,7 +446,9 @@ impl Batcher<VqaItem, MultimodalBatch> for MultimodalBatcher {
         MultimodalBatch {
             ids: insts.iter().map(|i| i.id).collect(),
             image: self.images(&insts, device),
-            side_text: self.tokens(names::SIDE_TEXT, &side, self.cfg.max_side_text_len, device),
+            side_text: self
+                .tokens(names::SIDE_TEXT, &side, self.cfg.max_side_text_len, device)
+                .with_corruption(flags(&insts, names::SIDE_TEXT)),
             caption: self.tokens(
                 names::CAPTION,
                 &vec![None; n],
@@ -444,12 +456,15 @@ impl Batcher<VqaItem, MultimodalBatch> for MultimodalBatcher {
                 device,
             ),
             caption_targets: None,
-            question: Some(self.tokens(
-                names::QUESTION,
-                &questions,
-                self.cfg.max_question_len,
-                device,
-            )),
+            question: Some(
+                self.tokens(
+                    names::QUESTION,
+                    &questions,
+                    self.cfg.max_question_len,
+                    device,
+                )
+                .with_corruption(flags(&insts, names::QUESTION)),
+            ),
             answers,
             answer_scores,
         }

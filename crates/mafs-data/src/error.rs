@@ -182,6 +182,36 @@ pub enum DataError {
         /// Index of the first record with this id.
         first: usize,
     },
+    /// A record names a file outside the images folder (`..`, an absolute path, a symlink
+    /// out of it): refused by name, never read.
+    #[error(
+        "{record}: refusing file name `{name}`: {reason} (every file a dataset names must stay inside {})",
+        root.display()
+    )]
+    UnsafePath {
+        /// The record.
+        record: RecordRef,
+        /// The name as the dataset gives it.
+        name: String,
+        /// The images folder.
+        root: PathBuf,
+        /// What is wrong with it.
+        reason: crate::paths::PathViolation,
+    },
+    /// An input asks for more than a limit of `mafs_core::limits` allows.
+    #[error("{context}: {what} {value} exceeds the limit of {limit} (raise it with {flag})")]
+    LimitExceeded {
+        /// The file, record or field.
+        context: String,
+        /// What was measured (`image width`, `image pixels`, `vocabulary size`...).
+        what: &'static str,
+        /// The value found.
+        value: u64,
+        /// The limit.
+        limit: u64,
+        /// The flag (and environment variable) that raises it.
+        flag: &'static str,
+    },
     /// An image could not be encoded or written.
     #[error("{}: cannot write image: {reason}", path.display())]
     ImageWrite {
@@ -199,6 +229,27 @@ pub enum DataError {
         expected: String,
         /// The value found.
         found: String,
+    },
+    /// A container file (a WebDataset `.tar` shard, a parquet table) is not what it should
+    /// be: unreadable, truncated, or without the expected columns.
+    #[error("{}: {format}: {message}", path.display())]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// The format expected (`WebDataset tar shard`, `parquet table`).
+        format: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// A path named by a dataset leaves the folder it must stay in.
+    #[error("{record}: image path `{path}` leaves the images folder {} (expected a relative path without `..`)", root.display())]
+    PathEscapes {
+        /// The record naming it.
+        record: RecordRef,
+        /// The path as written in the dataset.
+        path: String,
+        /// The folder it must stay inside.
+        root: PathBuf,
     },
     /// A tokenizer file could not be built, read or used.
     #[error("{}: tokenizer: {message}", path.display())]
@@ -238,13 +289,15 @@ impl DataError {
             DataError::BadRecord { record, .. }
             | DataError::MissingImage { record, .. }
             | DataError::BadImage { record, .. }
+            | DataError::UnsafePath { record, .. }
             | DataError::EmptyCaption { record, .. }
             | DataError::NoCaptions { record }
             | DataError::QuestionWithoutAnnotation { record, .. }
             | DataError::AnnotationWithoutQuestion { record, .. }
             | DataError::AnnotationMismatch { record, .. }
             | DataError::NoAnswers { record }
-            | DataError::DuplicateId { record, .. } => Some(record),
+            | DataError::DuplicateId { record, .. }
+            | DataError::PathEscapes { record, .. } => Some(record),
             _ => None,
         }
     }

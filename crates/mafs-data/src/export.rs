@@ -86,6 +86,15 @@ pub fn export(
                 message: "the image is missing".to_string(),
             });
         };
+        // a file name that came from a dataset must not write outside the export folder
+        if let Err(reason) = crate::paths::DataRoot::check_name(Path::new(&inst.filename)) {
+            return Err(DataError::UnsafePath {
+                record: RecordRef::new("<instances>", index, Some(inst.id)),
+                name: inst.filename.clone(),
+                root: images_dir.clone(),
+                reason,
+            });
+        }
         image_io::save_png(img, &images_dir.join(&inst.filename))?;
         images.push(KarpathyImage {
             filepath: None,
@@ -241,6 +250,140 @@ pub fn load_export(
         }
     }
     Ok((instances, report))
+}
+
+/// The formats `mafs data export` writes.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    strum::EnumString,
+    strum::Display,
+    strum::VariantNames,
+)]
+#[strum(serialize_all = "lowercase")]
+pub enum ExportFormat {
+    /// Karpathy JSON + VQA v2 JSON + `images/<id>.png` ([`export`]).
+    #[default]
+    Karpathy,
+    /// `coco/captions_<split>.json` per split + `images/<id>.png`.
+    Coco,
+    /// `wds/<split>-NNNNNN.tar` WebDataset shards (`per_shard` samples each).
+    Wds,
+    /// `parquet/<split>.parquet` tables with the images inside.
+    Parquet,
+}
+
+/// Writes instances in `format` under `dir` (see [`ExportFormat`]); one file (or set of
+/// shards) per split present. Returns what was written.
+///
+/// # Errors
+/// The writers' errors ([`DataError::Io`], [`DataError::ImageWrite`], ...).
+pub fn export_as(
+    instances: &[Instance],
+    dir: &Path,
+    format: ExportFormat,
+    dataset: &str,
+    per_shard: usize,
+) -> Result<ExportSummary, DataError> {
+    if format == ExportFormat::Karpathy {
+        return export(instances, dir, dataset);
+    }
+    let mut files = Vec::new();
+    for split in crate::Split::ALL {
+        let part: Vec<Instance> = instances
+            .iter()
+            .filter(|i| i.split == split)
+            .cloned()
+            .collect();
+        if part.is_empty() {
+            continue;
+        }
+        match format {
+            ExportFormat::Coco => {
+                let images_dir = dir.join(IMAGES_DIR);
+                for inst in &part {
+                    if let Some(img) = &inst.image {
+                        image_io::save_png(img, &images_dir.join(&inst.filename))?;
+                    }
+                }
+                let path = dir.join("coco").join(format!("captions_{split}.json"));
+                std::fs::create_dir_all(path.parent().expect("has a parent"))
+                    .map_err(|e| DataError::io(&path, "create directory", e))?;
+                write_json(&path, &crate::coco::to_coco_file(&part, dataset))?;
+                files.push(path);
+            }
+            ExportFormat::Wds => files.extend(crate::wds::write::write_shards(
+                &part,
+                &dir.join("wds"),
+                split.as_str(),
+                per_shard,
+            )?),
+            ExportFormat::Parquet => {
+                let path = dir.join("parquet").join(format!("{split}.parquet"));
+                crate::table::write_table(&part, &path)?;
+                files.push(path);
+            }
+            ExportFormat::Karpathy => unreachable!("handled above"),
+        }
+    }
+    Ok(ExportSummary {
+        images: instances.len(),
+        captions: instances.iter().map(|i| i.captions.len()).sum(),
+        questions: 0,
+        files,
+    })
+}
+
+/// The `--data` spec that reads back the `split` of an export in `format` as that split
+/// (with `--images DIR/images` for COCO), e.g. `coco:test=DIR/coco/captions_test.json`.
+pub fn export_spec(dir: &Path, format: ExportFormat, split: crate::Split) -> String {
+    let key = match split {
+        crate::Split::Train => "train",
+        crate::Split::Val => "val",
+        _ => "test",
+    };
+    match format {
+        ExportFormat::Karpathy => format!("karpathy:{}", dir.join(KARPATHY_FILE).display()),
+        ExportFormat::Coco => format!(
+            "coco:{key}={}",
+            dir.join("coco")
+                .join(format!("captions_{split}.json"))
+                .display()
+        ),
+        ExportFormat::Wds => format!(
+            "wds:{key}={}",
+            dir.join("wds")
+                .join(format!(
+                    "{split}-{{000000..{:06}}}.tar",
+                    shard_count(dir, split).saturating_sub(1)
+                ))
+                .display()
+        ),
+        ExportFormat::Parquet => format!(
+            "parquet:{key}={}",
+            dir.join("parquet")
+                .join(format!("{split}.parquet"))
+                .display()
+        ),
+    }
+}
+
+fn shard_count(dir: &Path, split: crate::Split) -> usize {
+    std::fs::read_dir(dir.join("wds"))
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| {
+                    e.file_name()
+                        .to_string_lossy()
+                        .starts_with(&format!("{split}-"))
+                })
+                .count()
+        })
+        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -4,9 +4,30 @@ use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
 /// A dataset split. `Shift` is the built-in world's domain-shift split (unseen palette,
-/// textures and caption templates).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+/// textures and caption templates). Its names (`train`, `val`, `test`, `shift`) are written
+/// and parsed by strum from the variant names.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    PartialOrd,
+    Ord,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(
+    serialize_all = "lowercase",
+    parse_err_ty = crate::DataError,
+    parse_err_fn = unknown_split
+)]
 pub enum Split {
     /// Training split.
     Train,
@@ -19,40 +40,20 @@ pub enum Split {
     Shift,
 }
 
+fn unknown_split(s: &str) -> crate::DataError {
+    crate::DataError::UnknownSplit {
+        split: s.to_string(),
+        context: "split name".to_string(),
+    }
+}
+
 impl Split {
     /// All splits, in order.
     pub const ALL: [Split; 4] = [Split::Train, Split::Val, Split::Test, Split::Shift];
 
     /// Lower-case name, as in Karpathy JSON (`"train"`, `"val"`, `"test"`) plus `"shift"`.
     pub fn as_str(&self) -> &'static str {
-        match self {
-            Split::Train => "train",
-            Split::Val => "val",
-            Split::Test => "test",
-            Split::Shift => "shift",
-        }
-    }
-}
-
-impl std::fmt::Display for Split {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Split {
-    type Err = crate::DataError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "train" => Ok(Split::Train),
-            "val" => Ok(Split::Val),
-            "test" => Ok(Split::Test),
-            "shift" => Ok(Split::Shift),
-            other => Err(crate::DataError::UnknownSplit {
-                split: other.to_string(),
-                context: "split name".to_string(),
-            }),
-        }
+        self.into()
     }
 }
 
@@ -97,6 +98,40 @@ pub struct Instance {
     pub side_text: Option<String>,
     /// Visual questions about the image.
     pub questions: Vec<Qa>,
+    /// What corruptions did to the instance's modalities, in the order they were applied
+    /// (empty for data as the dataset gave it). Written by the corruption suite, read by the
+    /// batcher into each modality's [`mafs_core::CorruptionFlags`].
+    pub corruptions: Vec<CorruptionMark>,
+}
+
+/// A record that a corruption touched one modality of an instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorruptionMark {
+    /// The modality's batch name (`image`, `side_text`, `caption`, `question`).
+    pub modality: &'static str,
+    /// What was done to it.
+    pub corruption: mafs_core::ModalityCorruption,
+}
+
+impl Instance {
+    /// Records that `corruption` touched `modality` (the last record of a modality wins).
+    pub fn mark(&mut self, modality: &'static str, corruption: mafs_core::ModalityCorruption) {
+        self.corruptions.retain(|m| m.modality != modality);
+        self.corruptions.push(CorruptionMark {
+            modality,
+            corruption,
+        });
+    }
+
+    /// What was done to `modality` (clean when nothing was recorded).
+    pub fn corruption_of(&self, modality: &str) -> mafs_core::ModalityCorruption {
+        self.corruptions
+            .iter()
+            .rev()
+            .find(|m| m.modality == modality)
+            .map(|m| m.corruption.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// A per-instance transformation applied before batching: corruptions at evaluation,

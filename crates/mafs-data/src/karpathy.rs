@@ -22,6 +22,7 @@ use serde_json::value::RawValue;
 
 use crate::error::RecordRef;
 use crate::image_io::{self, ResizeMode};
+use crate::paths::DataRoot;
 use crate::report::{LoadReport, skip_or_fail};
 use crate::{DataError, Instance, Split};
 
@@ -139,9 +140,38 @@ struct IdOnly {
     imgid: Option<u64>,
 }
 
-/// Reads a file to a string.
+/// Reads a file to a string, after checking its size against
+/// [`mafs_core::limits::Limits::max_file_bytes`].
 pub(crate) fn read_to_string(path: &Path) -> Result<String, DataError> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| DataError::io(path, "read", e))?
+        .len();
+    let limit = mafs_core::limits::current().max_file_bytes;
+    if len > limit {
+        return Err(DataError::LimitExceeded {
+            context: path.display().to_string(),
+            what: "file size in bytes",
+            value: len,
+            limit,
+            flag: "--max-file-bytes / MAFS_MAX_FILE_BYTES",
+        });
+    }
     std::fs::read_to_string(path).map_err(|e| DataError::io(path, "read", e))
+}
+
+/// The images folder of a loader as a [`DataRoot`], when one is given.
+pub(crate) fn data_root(dir: Option<&PathBuf>) -> Result<Option<DataRoot>, DataError> {
+    dir.map(|d| DataRoot::new(d)).transpose()
+}
+
+/// The path of a dataset-named file under `root`, or the record's [`DataError::UnsafePath`].
+pub(crate) fn confined(root: &DataRoot, name: &Path, r: &RecordRef) -> Result<PathBuf, DataError> {
+    root.resolve(name).map_err(|reason| DataError::UnsafePath {
+        record: r.clone(),
+        name: name.display().to_string(),
+        root: root.path().to_path_buf(),
+        reason,
+    })
 }
 
 /// Parses a Karpathy split name.
@@ -169,6 +199,7 @@ fn convert(
     rec: KarpathyImage,
     r: &RecordRef,
     opts: &KarpathyOptions,
+    root: Option<&DataRoot>,
 ) -> Result<Option<(Instance, Option<PathBuf>)>, DataError> {
     let Some(split) = parse_split(&rec.split, opts.restval_as_train, r)? else {
         return Ok(None);
@@ -203,23 +234,29 @@ fn convert(
         rec.sentences
             .iter()
             .enumerate()
-            .map(|(k, s)| s.sentid.unwrap_or(rec.imgid * 16 + k as u64))
+            .map(|(k, s)| {
+                s.sentid
+                    .unwrap_or(rec.imgid.wrapping_mul(16).wrapping_add(k as u64))
+            })
             .collect()
     };
     let id = match opts.id_source {
         IdSource::ImgId => rec.imgid,
         IdSource::CocoId => rec.cocoid.unwrap_or(rec.imgid),
     };
-    let path = opts.images_dir.as_ref().map(|dir| {
-        let mut p = dir.clone();
-        if opts.use_filepath
-            && let Some(fp) = &rec.filepath
-        {
-            p.push(fp);
+    let path = match root {
+        None => None,
+        Some(root) => {
+            let mut name = PathBuf::new();
+            if opts.use_filepath
+                && let Some(fp) = &rec.filepath
+            {
+                name.push(fp);
+            }
+            name.push(&rec.filename);
+            Some(confined(root, &name, r)?)
         }
-        p.push(&rec.filename);
-        p
-    });
+    };
     Ok(Some((
         Instance {
             id,
@@ -230,6 +267,7 @@ fn convert(
             sentids,
             side_text: rec.side_text,
             questions: Vec::new(),
+            corruptions: Vec::new(),
         },
         path,
     )))
@@ -242,7 +280,9 @@ fn convert(
 /// [`DataError::Io`] and [`DataError::Json`] (with line and column) for the file; for a
 /// record (unless `skip_bad`): [`DataError::BadRecord`], [`DataError::UnknownSplit`],
 /// [`DataError::NoCaptions`], [`DataError::EmptyCaption`], [`DataError::DuplicateId`],
-/// [`DataError::MissingImage`], [`DataError::BadImage`].
+/// [`DataError::MissingImage`], [`DataError::BadImage`], [`DataError::UnsafePath`] (a
+/// `filepath`/`filename` with `..`, an absolute path or a symlink out of `images_dir`),
+/// [`DataError::LimitExceeded`].
 pub fn load_karpathy(
     path: &Path,
     opts: &KarpathyOptions,
@@ -257,6 +297,7 @@ pub fn load_karpathy(
     };
     let mut pending: Vec<(Instance, Option<PathBuf>, RecordRef)> = Vec::new();
     let mut seen: HashMap<u64, usize> = HashMap::new();
+    let root = data_root(opts.images_dir.as_ref())?;
     for (index, raw) in file.images.iter().enumerate() {
         let id = serde_json::from_str::<IdOnly>(raw.get())
             .ok()
@@ -274,7 +315,7 @@ pub fn load_karpathy(
                 continue;
             }
         };
-        match convert(rec, &r, opts) {
+        match convert(rec, &r, opts, root.as_ref()) {
             Ok(Some((inst, p))) => {
                 if let Some(&first) = seen.get(&inst.id) {
                     let err = DataError::DuplicateId {
@@ -410,6 +451,38 @@ mod tests {
         ));
         assert!(matches!(rep.skipped[2], DataError::BadRecord { .. }));
         assert_eq!(rep.skipped[2].record().unwrap().id, Some(8));
+    }
+
+    #[test]
+    fn file_names_stay_inside_the_images_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let images = dir.path().join("images");
+        std::fs::create_dir_all(&images).unwrap();
+        for (fp, name) in [
+            ("null", "\"../k.json\""),
+            ("\"..\"", "\"k.json\""),
+            ("null", "\"/etc/passwd\""),
+            ("\"/etc\"", "\"passwd\""),
+        ] {
+            let text = format!(
+                r#"{{"images": [{{"filepath": {fp}, "filename": {name}, "imgid": 18446744073709551615,
+                    "split": "val", "sentences": [{{"raw": "x"}}]}}]}}"#
+            );
+            let p = write(dir.path(), "k.json", &text);
+            let opts = KarpathyOptions {
+                images_dir: Some(images.clone()),
+                ..KarpathyOptions::default()
+            };
+            let e = load_karpathy(&p, &opts).unwrap_err();
+            assert!(matches!(e, DataError::UnsafePath { .. }), "{e}");
+            assert!(e.to_string().contains("k.json: record 0"), "{e}");
+        }
+        let opts = KarpathyOptions {
+            images_dir: Some(dir.path().join("no-such-folder")),
+            ..KarpathyOptions::default()
+        };
+        let e = load_karpathy(&write(dir.path(), "g.json", GOOD), &opts).unwrap_err();
+        assert!(e.to_string().contains("no-such-folder"), "{e}");
     }
 
     #[test]

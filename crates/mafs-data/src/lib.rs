@@ -10,8 +10,13 @@
 //! data. This crate does no modelling and depends on `mafs-core` (and burn) only.
 //!
 //! - [`world`]: the built-in world ([`world::World`], [`world::WorldConfig`]);
-//! - [`karpathy`], [`vqa`], [`image_io`], [`export`]: real formats and the exporter;
+//! - [`karpathy`], [`vqa`], [`coco`], [`wds`] (WebDataset shards), [`table`] (parquet),
+//!   [`image_io`], [`export`]: real formats and the exporter; [`source`]: the `--data` spec
+//!   and reading a source's splits; [`paths`]: keeping dataset paths inside `--images`;
+//! - [`coverage`]: how much of a dataset's text a run's vocabulary covers;
 //! - [`error`], [`report`], [`check`]: typed bad-input errors, `skip_bad` reports, validation;
+//! - [`paths`]: [`paths::DataRoot`], the one gate for every file a dataset names (no `..`,
+//!   absolute paths or symlinks out of the images folder): every reader must use it;
 //! - [`tokenizer`], [`answers`]: text tokenizers and the VQA answer vocabulary;
 //! - [`dataset`], [`batcher`]: burn datasets and the [`batcher::MultimodalBatcher`];
 //! - [`stats`]: sizes and answer balance;
@@ -22,18 +27,24 @@
 pub mod answers;
 pub mod batcher;
 pub mod check;
+pub mod coco;
 pub mod corrupt;
+pub mod coverage;
 pub mod dataset;
 pub mod error;
 pub mod export;
 pub mod image_io;
 pub mod instance;
 pub mod karpathy;
+pub mod paths;
 pub mod report;
+pub mod source;
 pub mod stats;
+pub mod table;
 pub mod tokenizer;
 pub mod vqa;
+pub mod wds;
 pub mod world;
 
 pub use error::DataError;
-pub use instance::{Instance, InstanceTransform, Qa, Split};
+pub use instance::{CorruptionMark, Instance, InstanceTransform, Qa, Split};

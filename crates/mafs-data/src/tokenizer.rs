@@ -324,6 +324,7 @@ impl WordTokenizer {
                 message: format!("expected type \"word\" and a vocab starting with {SPECIALS:?}"),
             });
         }
+        check_vocab(path, raw.vocab.len())?;
         Ok(Self::from_vocab(raw.vocab, raw.lowercase))
     }
 }
@@ -335,6 +336,8 @@ pub struct HfTokenizer {
     inner: tokenizers::Tokenizer,
     specials: SpecialIds,
     path: PathBuf,
+    /// Highest token id + 1.
+    rows: usize,
 }
 
 impl HfTokenizer {
@@ -344,10 +347,26 @@ impl HfTokenizer {
     ///
     /// [`DataError::Tokenizer`] when the file cannot be read or parsed.
     pub fn load(path: &Path) -> Result<Self, DataError> {
-        let inner = tokenizers::Tokenizer::from_file(path).map_err(|e| DataError::Tokenizer {
+        let text = crate::karpathy::read_to_string(path)?;
+        let fail = |message: String| DataError::Tokenizer {
             path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+            message,
+        };
+        let inner = no_panic(|| text.parse::<tokenizers::Tokenizer>())
+            .map_err(&fail)?
+            .map_err(|e| fail(e.to_string()))?;
+        // Ids need not be dense (an added token may sit far above the model's vocabulary): the
+        // embedding needs a row for the highest id.
+        let rows = inner
+            .get_vocab(true)
+            .values()
+            .map(|&id| id as u64 + 1)
+            .max()
+            .unwrap_or(0);
+        check_vocab(path, rows.min(usize::MAX as u64) as usize)?;
+        if rows == 0 {
+            return Err(fail("the tokenizer has no tokens".into()));
+        }
         let find = |names: &[&str]| names.iter().find_map(|n| inner.token_to_id(n));
         let specials = SpecialIds {
             pad: find(&["[PAD]", "<pad>", "<|pad|>"]).unwrap_or(0),
@@ -361,6 +380,7 @@ impl HfTokenizer {
             inner,
             specials,
             path: path.to_path_buf(),
+            rows: rows as usize,
         })
     }
 
@@ -374,9 +394,10 @@ impl HfTokenizer {
         &self.inner
     }
 
-    /// Number of tokens, added tokens included.
+    /// Number of embedding rows the ids need: the highest token id + 1, added tokens
+    /// included (every id `encode` returns is below it).
     pub fn vocab_size(&self) -> usize {
-        self.inner.get_vocab_size(true)
+        self.rows
     }
 
     /// The special ids found.
@@ -387,11 +408,12 @@ impl HfTokenizer {
     /// Encodes to exactly `max_len` ids (the tokenizer's own post-processor is not run; the
     /// options decide the specials). Text the tokenizer rejects encodes to no tokens.
     pub fn encode(&self, text: &str, max_len: usize, opts: EncodeOptions) -> (Vec<u32>, usize) {
-        let content = self
-            .inner
-            .encode(text, false)
+        let mut content = no_panic(|| self.inner.encode(text, false))
+            .ok()
+            .and_then(Result::ok)
             .map(|e| e.get_ids().to_vec())
             .unwrap_or_default();
+        content.retain(|&id| (id as usize) < self.rows);
         assemble(&content, max_len, opts, &self.specials)
     }
 
@@ -406,8 +428,37 @@ impl HfTokenizer {
             .copied()
             .filter(|&i| !self.specials.is_special(i))
             .collect();
-        self.inner.decode(&kept, true).unwrap_or_default()
+        no_panic(|| self.inner.decode(&kept, true))
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default()
     }
+}
+
+/// Runs a call into the `tokenizers` crate, turning a panic on a hostile tokenizer file into
+/// an error message.
+fn no_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
+        p.downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "the tokenizers crate failed".into())
+    })
+}
+
+/// Checks a tokenizer's size against [`mafs_core::limits::Limits::max_vocab`].
+fn check_vocab(path: &Path, rows: usize) -> Result<(), DataError> {
+    let limit = mafs_core::limits::current().max_vocab;
+    if rows > limit {
+        return Err(DataError::LimitExceeded {
+            context: format!("{}: tokenizer", path.display()),
+            what: "vocabulary size (highest token id + 1)",
+            value: rows as u64,
+            limit: limit as u64,
+            flag: "--max-vocab / MAFS_MAX_VOCAB",
+        });
+    }
+    Ok(())
 }
 
 /// A tokenizer of either kind, with one API.
@@ -630,6 +681,22 @@ mod tests {
         assert_eq!(ids, vec![2, 4, 5, 1, 3, 0]);
         assert_eq!(len, 5);
         assert_eq!(tok.decode(&[2, 4, 5, 6, 3, 4]), "a red circle");
+        // ids need not be dense: the embedding needs a row for the highest one
+        let mut json: serde_json::Value =
+            serde_json::from_str(&hf.to_string(false).unwrap()).unwrap();
+        json["model"]["vocab"]["circle"] = 5000.into();
+        std::fs::write(&path, json.to_string()).unwrap();
+        let sparse = HfTokenizer::load(&path).unwrap();
+        assert_eq!(sparse.vocab_size(), 5001);
+        let (ids, _) = sparse.encode("a circle", 4, EncodeOptions::plain());
+        assert_eq!(ids[..2], [4, 5000]);
+        json["model"]["vocab"]["circle"] = 4_000_000_000u64.into();
+        std::fs::write(&path, json.to_string()).unwrap();
+        let err = HfTokenizer::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("4000000001") && err.contains("--max-vocab"),
+            "{err}"
+        );
         std::fs::write(&path, "{\"model\": 3}").unwrap();
         assert!(matches!(
             HfTokenizer::load(&path),

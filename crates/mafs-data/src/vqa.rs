@@ -141,19 +141,23 @@ impl ImageLayout {
 impl ImageLayout {
     /// The path of an image under `dir`. The COCO layout also accepts `dir` being the
     /// subtype folder itself (`val2014/`): when `dir/<subtype>/<name>` does not exist but
-    /// `dir/<name>` does, that one is used.
+    /// `dir/<name>` does, that one is used. This is only the lexical choice: the loader then
+    /// confines the name to `dir` ([`crate::paths::DataRoot`]).
     pub fn resolve(&self, dir: &Path, file_name: &str) -> PathBuf {
-        let full = dir.join(file_name);
+        dir.join(self.relative(dir, file_name))
+    }
+
+    /// The name, relative to `dir`, that [`ImageLayout::resolve`] picks.
+    pub fn relative(&self, dir: &Path, file_name: &str) -> PathBuf {
         if let ImageLayout::Coco { .. } = self
-            && !full.exists()
+            && crate::paths::DataRoot::check_name(Path::new(file_name)).is_ok()
+            && !dir.join(file_name).exists()
             && let Some(base) = Path::new(file_name).file_name()
+            && dir.join(base).exists()
         {
-            let flat = dir.join(base);
-            if flat.exists() {
-                return flat;
-            }
+            return PathBuf::from(base);
         }
-        full
+        PathBuf::from(file_name)
     }
 }
 
@@ -265,7 +269,8 @@ pub fn majority_answer(answers: &[String]) -> String {
 /// `skip_bad`): [`DataError::BadRecord`], [`DataError::DuplicateId`],
 /// [`DataError::QuestionWithoutAnnotation`], [`DataError::AnnotationWithoutQuestion`],
 /// [`DataError::AnnotationMismatch`], [`DataError::NoAnswers`],
-/// [`DataError::MissingImage`], [`DataError::BadImage`].
+/// [`DataError::MissingImage`], [`DataError::BadImage`], [`DataError::UnsafePath`] (a
+/// `data_subtype` or pattern that leads out of `images_dir`), [`DataError::LimitExceeded`].
 pub fn load_vqa(
     questions: &Path,
     annotations: Option<&Path>,
@@ -341,6 +346,7 @@ pub fn load_vqa(
         }
     }
     let subtype = qfile.data_subtype.clone().unwrap_or_default();
+    let root = crate::karpathy::data_root(opts.images_dir.as_ref())?;
     let mut by_image: HashMap<u64, usize> = HashMap::new();
     let mut pending: Vec<(Instance, Option<PathBuf>, RecordRef)> = Vec::new();
     let mut seen_q: HashMap<u64, usize> = HashMap::new();
@@ -400,10 +406,20 @@ pub fn load_vqa(
             Some(&k) => pending[k].0.questions.push(qa),
             None => {
                 let filename = opts.layout.file_name(q.image_id, &subtype);
-                let path = opts
-                    .images_dir
-                    .as_ref()
-                    .map(|d| opts.layout.resolve(d, &filename));
+                let path = match &root {
+                    None => None,
+                    Some(root) => {
+                        let name = opts.layout.relative(root.path(), &filename);
+                        match crate::karpathy::confined(root, &name, &r) {
+                            Ok(p) => Some(p),
+                            Err(err) => {
+                                skip_or_fail(&mut report, opts.skip_bad, err)?;
+                                report.loaded -= 1;
+                                continue;
+                            }
+                        }
+                    }
+                };
                 by_image.insert(q.image_id, pending.len());
                 pending.push((
                     Instance {
@@ -415,6 +431,7 @@ pub fn load_vqa(
                         sentids: Vec::new(),
                         side_text: None,
                         questions: vec![qa],
+                        corruptions: Vec::new(),
                     },
                     path,
                     r,
@@ -430,7 +447,7 @@ pub fn load_vqa(
         &mut report,
     )?;
     let n_after: usize = instances.iter().map(|i| i.questions.len()).sum();
-    report.loaded -= n_before - n_after;
+    report.loaded = report.loaded.saturating_sub(n_before - n_after);
     Ok((instances, report))
 }
 
@@ -457,6 +474,36 @@ mod tests {
         );
         let p = ImageLayout::Pattern("{subtype}/x_{image_id:012}_{image_id}.jpg".into());
         assert_eq!(p.file_name(7, "s"), "s/x_000000000007_7.jpg");
+    }
+
+    #[test]
+    fn a_hostile_data_subtype_cannot_leave_the_images_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let images = dir.path().join("images");
+        std::fs::create_dir_all(&images).unwrap();
+        let q = dir.path().join("q.json");
+        for sub in ["../..", "/etc", "x/../../y"] {
+            std::fs::write(
+                &q,
+                format!(
+                    r#"{{"data_subtype": "{sub}", "questions": [{{"image_id": 1, "question": "Q?", "question_id": 7}}]}}"#
+                ),
+            )
+            .unwrap();
+            let opts = VqaOptions {
+                images_dir: Some(images.clone()),
+                ..VqaOptions::default()
+            };
+            let e = load_vqa(&q, None, &opts).unwrap_err();
+            assert!(matches!(e, DataError::UnsafePath { .. }), "{sub}: {e}");
+            assert!(e.to_string().contains("q.json: record 0 (id 7)"), "{e}");
+            let skip = VqaOptions {
+                skip_bad: true,
+                ..opts
+            };
+            let (inst, rep) = load_vqa(&q, None, &skip).unwrap();
+            assert!(inst.is_empty() && rep.loaded == 0 && rep.skipped.len() == 1);
+        }
     }
 
     #[test]

@@ -52,7 +52,7 @@ pub use dense::{DenseEncoder, DenseEncoderConfig, DensePool};
 pub use error::EncoderError;
 pub use mlp::{Mlp, MlpConfig};
 pub use patch::{PatchEmbedding, PatchEmbeddingConfig};
-pub use preset::EncoderPreset;
+pub use preset::{DEFAULT_PRESET, EncoderPreset};
 pub use text::{TextOutput, TextPool, TextTransformer, TextTransformerConfig};
 pub use vit::{ImageVit, ImageVitConfig, VitOutput};
 

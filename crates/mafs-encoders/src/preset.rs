@@ -16,12 +16,29 @@ use crate::error::EncoderError;
 use crate::text::{TextTransformer, TextTransformerConfig};
 use crate::vit::{ImageVit, ImageVitConfig};
 
+/// The preset a run uses when it names none: the smallest, fastest one, which learns the most in
+/// a CPU budget (docs/results.md, "Trials").
+pub const DEFAULT_PRESET: &str = "micro";
+
 /// The built-in presets: `(name, JSON)`.
 const BUILTIN: &[(&str, &str)] = &[
+    ("micro", include_str!("../presets/micro.json")),
     ("tiny", include_str!("../presets/tiny.json")),
     ("small", include_str!("../presets/small.json")),
     ("clip-b32", include_str!("../presets/clip-b32.json")),
 ];
+
+/// Largest MLP hidden width as a multiple of the tower width (open_clip's largest is 4.9).
+pub const MAX_MLP_RATIO: f64 = 64.0;
+/// Most image channels a tower may read.
+pub const MAX_IN_CHANNELS: usize = 64;
+
+fn invalid_field(origin: &str, field: &str, value: usize, max: usize) -> Result<(), EncoderError> {
+    Err(EncoderError::Invalid {
+        origin: origin.to_string(),
+        message: format!("`{field}` = {value} must be in 1..={max}"),
+    })
+}
 
 /// Fields of [`ImageVitConfig`] without a default.
 const VISION_REQUIRED: [&str; 6] = [
@@ -61,7 +78,7 @@ impl EncoderPreset {
         BUILTIN.iter().map(|(n, _)| n.to_string()).collect()
     }
 
-    /// A built-in preset by name (`"tiny"`, `"small"`, `"clip-b32"`).
+    /// A built-in preset by name (`"micro"`, `"tiny"`, `"small"`, `"clip-b32"`).
     ///
     /// # Errors
     ///
@@ -86,6 +103,12 @@ impl EncoderPreset {
     /// [`EncoderError::Invalid`] naming the file if its content is wrong.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, EncoderError> {
         let path = path.as_ref();
+        mafs_core::limits::check_file_size(path, "preset").map_err(|message| {
+            EncoderError::Invalid {
+                origin: path.display().to_string(),
+                message,
+            }
+        })?;
         let text = std::fs::read_to_string(path).map_err(|source| EncoderError::Io {
             path: path.to_path_buf(),
             source,
@@ -245,10 +268,102 @@ impl EncoderPreset {
                 ));
             }
         }
-        if !(v.mlp_ratio > 0.0 && t.mlp_ratio > 0.0) {
-            return invalid("mlp_ratio must be positive".into());
+        for (tower, ratio) in [("vision", v.mlp_ratio), ("text", t.mlp_ratio)] {
+            if !(ratio > 0.0 && ratio <= MAX_MLP_RATIO) {
+                return invalid(format!(
+                    "{tower}.mlp_ratio = {ratio} must be in (0, {MAX_MLP_RATIO}]"
+                ));
+            }
+        }
+        for (tower, p) in [("vision", v.dropout), ("text", t.dropout)] {
+            if !(0.0..1.0).contains(&p) {
+                return invalid(format!("{tower}.dropout = {p} must be in [0, 1)"));
+            }
+        }
+        self.check_limits(origin)
+    }
+
+    /// Checks the sizes against [`mafs_core::limits`] before anything is allocated: the
+    /// vocabulary, both towers' sequence lengths and the parameter count (computed in `u128`,
+    /// so no size can overflow the check).
+    ///
+    /// # Errors
+    ///
+    /// [`EncoderError::Invalid`] naming the field, its value and the limit.
+    pub fn check_limits(&self, origin: &str) -> Result<(), EncoderError> {
+        let l = mafs_core::limits::current();
+        let (v, t) = (&self.vision, &self.text);
+        let over = |field: &str, value: u128, limit: u128, flag: &str| {
+            Err(EncoderError::Invalid {
+                origin: origin.to_string(),
+                message: format!(
+                    "{field} = {value} exceeds the limit of {limit} (raise it with {flag})"
+                ),
+            })
+        };
+        if v.in_channels == 0 || v.in_channels > MAX_IN_CHANNELS {
+            return invalid_field(origin, "vision.in_channels", v.in_channels, MAX_IN_CHANNELS);
+        }
+        if t.vocab_size > l.max_vocab {
+            return over(
+                "text.vocab_size",
+                t.vocab_size as u128,
+                l.max_vocab as u128,
+                "--max-vocab / MAFS_MAX_VOCAB",
+            );
+        }
+        let seq = "--max-sequence / MAFS_MAX_SEQUENCE";
+        if t.context_length > l.max_sequence {
+            return over(
+                "text.context_length",
+                t.context_length as u128,
+                l.max_sequence as u128,
+                seq,
+            );
+        }
+        let side = (v.image_size / v.patch_size.max(1)) as u128;
+        let tokens = side * side + 1;
+        if tokens > l.max_sequence as u128 {
+            return over(
+                "vision tokens ((image_size / patch_size)^2 + 1)",
+                tokens,
+                l.max_sequence as u128,
+                seq,
+            );
+        }
+        let params = self.parameter_count();
+        if params > l.max_model_params as u128 {
+            return over(
+                "parameter count of the two towers",
+                params,
+                l.max_model_params as u128,
+                "--max-model-params / MAFS_MAX_MODEL_PARAMS",
+            );
         }
         Ok(())
+    }
+
+    /// The number of parameters the two towers will have, without building them.
+    pub fn parameter_count(&self) -> u128 {
+        let (v, t) = (&self.vision, &self.text);
+        let block = |w: u128, ratio: f64| {
+            let hidden = (w as f64 * ratio).min(u64::MAX as f64) as u128;
+            // attention (qkv + out), MLP (two linears), two layer norms
+            4 * w * w + 4 * w + 2 * w * hidden + hidden + w + 4 * w
+        };
+        let (vw, tw) = (v.width as u128, t.width as u128);
+        let side = (v.image_size / v.patch_size.max(1)) as u128;
+        let vision = vw * v.in_channels as u128 * (v.patch_size as u128).pow(2)
+            + vw
+            + (side * side + 1) * vw
+            + 4 * vw
+            + v.layers as u128 * block(vw, v.mlp_ratio)
+            + vw * v.output_dim as u128;
+        let text = (t.vocab_size as u128 + t.context_length as u128) * tw
+            + t.layers as u128 * block(tw, t.mlp_ratio)
+            + 2 * tw
+            + tw * t.output_dim as u128;
+        vision + text
     }
 
     /// The same preset with the text vocabulary sized from the data's tokenizer.
@@ -366,6 +481,52 @@ mod tests {
         // positions (50 x 768), two norms, projection
         let rest = 768 * 3 * 32 * 32 + 768 + 50 * 768 + 4 * 768 + 768 * 512;
         assert_eq!(vit_params, 7_087_872 + rest);
+    }
+
+    #[test]
+    fn sizes_are_bounded_before_anything_is_built() {
+        let b32 = EncoderPreset::named("clip-b32").unwrap();
+        // the estimate is exact: open_clip's ViT-B-32 towers have 151,277,312 parameters
+        assert_eq!(b32.parameter_count(), 151_277_312);
+        let huge = r#"{"embed_dim": 512, "vision_cfg": {"width": 1048576, "layers": 4096},
+            "text_cfg": {"vocab_size": 49408}}"#;
+        let err = EncoderPreset::from_open_clip_config(huge, "huge.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("huge.json")
+                && err.contains("parameter count")
+                && err.contains("--max-model-params"),
+            "{err}"
+        );
+        for (cfg, field) in [
+            (
+                r#""text_cfg": {"vocab_size": 4000000000}"#,
+                "text.vocab_size",
+            ),
+            (
+                r#""text_cfg": {"context_length": 1000000}"#,
+                "text.context_length",
+            ),
+            (
+                r#""vision_cfg": {"image_size": 65536, "patch_size": 1}"#,
+                "vision tokens",
+            ),
+            (r#""vision_cfg": {"mlp_ratio": 1e300}"#, "mlp_ratio"),
+            (
+                r#""vision_cfg": {"layers": 18446744073709551615}"#,
+                "parameter count",
+            ),
+        ] {
+            let json = format!(r#"{{"embed_dim": 512, {cfg}}}"#);
+            let err = EncoderPreset::from_open_clip_config(&json, "c.json")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(field) && err.contains("c.json"),
+                "{cfg}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -148,6 +148,9 @@ pub struct TextOutput {
     pub pooled: Tensor<2>,
     /// `[batch, seq (+1 with Cls)]`, the pooling position's last-layer attention.
     pub pool_attention: Tensor<2>,
+    /// `[batch, 2 * width]`, mean and standard deviation of the token embeddings over the
+    /// non-padding tokens (before positions and any block).
+    pub stem_stats: Tensor<2>,
 }
 
 impl TextTransformer {
@@ -197,6 +200,7 @@ impl TextTransformer {
         let device = ids.device();
         let width = self.width();
         let mut x = self.token_embedding.forward(ids);
+        let stem_stats = mafs_core::token_mean_std(x.clone(), padding.clone());
         let mut padding = padding;
         let mut n_tok = n;
         if let Some(cls) = &self.cls_emb {
@@ -256,6 +260,7 @@ impl TextTransformer {
             padding,
             pooled,
             pool_attention,
+            stem_stats,
         }
     }
 }
@@ -299,6 +304,7 @@ impl ModalityEncoder for TextTransformer {
             batch.present.clone(),
         )
         .with_pool_attention(out.pool_attention)
+        .with_stem_stats(out.stem_stats)
     }
 }
 

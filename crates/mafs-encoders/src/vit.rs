@@ -141,6 +141,9 @@ pub struct VitOutput {
     pub pooled: Tensor<2>,
     /// `[batch, 1 + n_patches]`, the class token's last-layer attention.
     pub pool_attention: Tensor<2>,
+    /// `[batch, n_patches, width]`, the patch embeddings (before the class token, positions
+    /// and any block), whose statistics the encoding carries as `stem_stats`.
+    pub stem: Tensor<3>,
 }
 
 impl ImageVit {
@@ -177,6 +180,7 @@ impl ImageVit {
         let device = images.device();
         let width = self.width();
         let patches = self.conv1.forward(images);
+        let stem = patches.clone();
         let n = patches.dims()[1] + 1;
         let cls = self
             .class_embedding
@@ -200,6 +204,7 @@ impl ImageVit {
             tokens,
             pooled,
             pool_attention,
+            stem,
         }
     }
 }
@@ -227,6 +232,9 @@ impl ModalityEncoder for ImageVit {
         let [b, n, _] = out.tokens.dims();
         // no padding: made on the device, no host buffer
         let padding: Tensor<2, Bool> = Tensor::<2, Int>::zeros([b, n], &out.tokens.device()).bool();
+        let [_, n_patches, _] = out.stem.dims();
+        let patch_padding = padding.clone().slice([0..b, 0..n_patches]);
+        let stem_stats = mafs_core::token_mean_std(out.stem, patch_padding);
         Encoded::new(
             self.modality.clone(),
             out.tokens,
@@ -235,6 +243,7 @@ impl ModalityEncoder for ImageVit {
             batch.present.clone(),
         )
         .with_pool_attention(out.pool_attention)
+        .with_stem_stats(stem_stats)
     }
 }
 

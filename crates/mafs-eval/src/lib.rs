@@ -18,8 +18,11 @@
 //! This crate must not depend on the model crates (encoders, fusion, heads, train): metrics
 //! know nothing of how predictions were made.
 
+/// Atomic writes of reports and figures (mafs-core's, re-exported).
+pub use mafs_core::atomic;
 pub mod metrics;
 pub mod plot;
 pub mod robustness;
+pub mod weights;
 
 pub use metrics::error::MetricsError;

@@ -246,7 +246,8 @@ impl Hypothesis {
 ///
 /// # Panics
 ///
-/// Panics if the decoder returns the wrong number of rows or no allowed token.
+/// Panics if the decoder returns the wrong number of rows. A row without any allowed token
+/// of finite log-probability ends its hypothesis (unfinished, log-probability `-inf`).
 pub fn greedy<D: StepDecoder>(
     decoder: &D,
     state: &mut D::State,
@@ -272,9 +273,18 @@ pub fn greedy<D: StepDecoder>(
         let mut keep = Vec::new();
         let mut next_last = Vec::new();
         for (r, &i) in active.iter().enumerate() {
-            let (tok, lp) = *tops[r]
-                .first()
-                .expect("greedy: no allowed token (validate the GenerationConfig)");
+            // No token with a finite log-probability (a diverged model gives NaN everywhere):
+            // the hypothesis ends here, unfinished, with a log-probability of -inf.
+            let Some(&(tok, lp)) = tops[r].first() else {
+                log_prob[i] = f64::NEG_INFINITY;
+                out[i] = Some(Hypothesis::new(
+                    std::mem::take(&mut tokens[i]),
+                    log_prob[i],
+                    false,
+                    cfg,
+                ));
+                continue;
+            };
             log_prob[i] += lp as f64;
             if tok == cfg.eos_id {
                 out[i] = Some(Hypothesis::new(
@@ -338,6 +348,8 @@ pub fn beam_search<D: StepDecoder>(
         })
         .collect();
     let mut finished: Vec<Vec<Hypothesis>> = vec![Vec::new(); batch];
+    // the prefix an instance had when no continuation was left (non-finite scores)
+    let mut dead_ends: Vec<Option<Vec<u32>>> = vec![None; batch];
     let mut last = vec![cfg.bos_id; batch];
     let mut rows = batch;
     for step in 0..cfg.max_len {
@@ -372,6 +384,9 @@ pub fn beam_search<D: StepDecoder>(
                 cands.truncate(slots);
             }
             cands.sort_unstable_by(order);
+            if cands.is_empty() && dead_ends[i].is_none() {
+                dead_ends[i] = Some(alive[i][0].tokens.clone());
+            }
             let mut next = Vec::new();
             for (score, j, t) in cands {
                 let parent = &alive[i][j];
@@ -401,7 +416,12 @@ pub fn beam_search<D: StepDecoder>(
         }
         last = next_last;
     }
-    for hyps in &mut finished {
+    for (i, hyps) in finished.iter_mut().enumerate() {
+        if hyps.is_empty() {
+            // every continuation was non-finite: end the best beam left, unfinished
+            let tokens = dead_ends[i].take().unwrap_or_default();
+            hyps.push(Hypothesis::new(tokens, f64::NEG_INFINITY, false, cfg));
+        }
         hyps.sort_by(|a, b| b.score.total_cmp(&a.score));
     }
     finished
@@ -470,6 +490,53 @@ mod tests {
 
     const BOS: u32 = 0;
     const EOS: u32 = 1;
+
+    /// A diverged model: every log-probability is NaN after `finite_steps` steps.
+    struct NanModel {
+        finite_steps: usize,
+    }
+
+    impl StepDecoder for NanModel {
+        type State = usize;
+        fn vocab_size(&self) -> usize {
+            4
+        }
+        fn step(&self, state: &mut usize, last: &[u32]) -> Vec<f32> {
+            *state += 1;
+            let v = if *state > self.finite_steps {
+                f32::NAN
+            } else {
+                -1.0
+            };
+            let mut out = vec![v; last.len() * 4];
+            // token 3 is best while the model is finite
+            for row in out.chunks_mut(4) {
+                row[3] = if v.is_nan() { v } else { -0.1 };
+            }
+            out
+        }
+        fn reorder(&self, _: &mut usize, _: &[usize]) {}
+    }
+
+    #[test]
+    fn non_finite_log_probabilities_end_the_search_without_a_panic() {
+        for finite_steps in [0, 2] {
+            let m = NanModel { finite_steps };
+            let g = greedy(&m, &mut 0, 3, &cfg(1, 6));
+            assert_eq!(g.len(), 3);
+            for h in &g {
+                assert_eq!(h.tokens, vec![3; finite_steps]);
+                assert!(!h.finished && h.log_prob == f64::NEG_INFINITY);
+            }
+            let b = beam_search(&m, &mut 0, 2, &cfg(3, 6));
+            assert_eq!(b.len(), 2);
+            for hyps in &b {
+                assert!(!hyps.is_empty(), "at least one hypothesis per instance");
+                assert!(hyps.iter().all(|h| h.tokens.len() <= finite_steps));
+                assert!(hyps.iter().all(|h| !h.score.is_nan()));
+            }
+        }
+    }
 
     fn cfg(beam: usize, max_len: usize) -> GenerationConfig {
         GenerationConfig::new(BOS, EOS)

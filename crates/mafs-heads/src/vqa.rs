@@ -57,7 +57,7 @@ impl VqaTarget {
     }
 
     /// The soft scores, or the one-hot of the answer ids.
-    fn scores_or_one_hot(&self, n_answers: usize) -> Tensor<2> {
+    pub fn scores_or_one_hot(&self, n_answers: usize) -> Tensor<2> {
         match &self.scores {
             Some(s) => s.clone(),
             None => self.answer_ids.clone().one_hot::<2>(n_answers).float(),

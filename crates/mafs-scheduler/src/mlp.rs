@@ -8,6 +8,7 @@ use burn::tensor::{Bool, Device, Tensor};
 use mafs_core::{Encoded, FusionWeights, Scheduler, SignalSet};
 
 use crate::common::{check_inputs, finish, select_signals};
+use mafs_signals::standardize::{SignalStandardizer, SignalStandardizerConfig};
 
 /// Configuration of [`MlpScheduler`].
 #[derive(Config, Debug)]
@@ -25,6 +26,13 @@ pub struct MlpSchedulerConfig {
     /// Number of modalities, used only by the prior.
     #[config(default = 2)]
     pub n_modalities: usize,
+    /// Standardise each signal by running statistics of the training batches
+    /// ([`SignalStandardizer`]) before `g` reads it.
+    #[config(default = true)]
+    pub standardize: bool,
+    /// Start `g`'s last layer at zero, so training starts at uniform fusion (DESIGN §1).
+    #[config(default = true)]
+    pub zero_init_last: bool,
 }
 
 impl MlpSchedulerConfig {
@@ -47,9 +55,16 @@ impl MlpSchedulerConfig {
             "MlpSchedulerConfig: a prior needs n_modalities > 0"
         );
         let s = self.signals.len();
+        let mut last = LinearConfig::new(self.hidden, 1);
+        if self.zero_init_last {
+            last = last.with_initializer(Initializer::Zeros);
+        }
         MlpScheduler {
+            norm: self
+                .standardize
+                .then(|| SignalStandardizerConfig::new(s).init(device)),
             fc1: LinearConfig::new(s, self.hidden).init(device),
-            fc2: LinearConfig::new(self.hidden, 1).init(device),
+            fc2: last.init(device),
             act: Gelu::new(),
             prior: self
                 .prior
@@ -63,6 +78,8 @@ impl MlpSchedulerConfig {
 /// every modality (so the scheduler does not depend on `M` when the prior is off).
 #[derive(Module, Debug)]
 pub struct MlpScheduler {
+    /// Input standardisation (running statistics), when on.
+    pub norm: Option<SignalStandardizer>,
     /// First layer of `g`, `S -> hidden`.
     pub fc1: Linear,
     /// Second layer of `g`, `hidden -> 1`.
@@ -109,6 +126,25 @@ impl MlpScheduler {
         }
     }
 
+    /// The same scheduler with its input statistics fixed (see [`SignalStandardizer::frozen`]).
+    pub fn with_frozen_statistics(mut self) -> Self {
+        self.norm = self.norm.map(SignalStandardizer::frozen);
+        self
+    }
+
+    /// The values `g` reads: standardised when the standardizer is on (which, on a training
+    /// device, also updates its running statistics), else as given.
+    ///
+    /// # Shapes
+    ///
+    /// - `values`: `[batch, M, S]`, `present`: `[batch, M]`, output `[batch, M, S]`
+    pub fn inputs(&self, values: Tensor<3>, present: Tensor<2, Bool>) -> Tensor<3> {
+        match &self.norm {
+            Some(n) => n.forward(values, present),
+            None => values,
+        }
+    }
+
     /// Weights `[batch, M]` from signal values and presence (the scheduling path of T1-T7).
     ///
     /// # Shapes
@@ -120,7 +156,8 @@ impl MlpScheduler {
         present: Tensor<2, Bool>,
         tau: f64,
     ) -> Tensor<2> {
-        mafs_core::weights::masked_softmax(self.logits_from_values(values), present, tau)
+        let x = self.inputs(values, present.clone());
+        mafs_core::weights::masked_softmax(self.logits_from_values(x), present, tau)
     }
 }
 
@@ -132,8 +169,9 @@ impl Scheduler for MlpScheduler {
         check_inputs("MlpScheduler", encoded, signals);
         let values = select_signals("MlpScheduler", signals, &self.signals);
         let present = mafs_core::mask::presence_of(encoded);
+        let x = self.inputs(values, present.clone());
         finish(
-            self.logits_from_values(values),
+            self.logits_from_values(x),
             present,
             Some(signals.clone()),
             tau,
@@ -231,13 +269,14 @@ mod tests {
         ])
         .init(&device);
         let n = sched.num_params();
-        // 3*32 + 32 + 32*1 + 1
-        assert_eq!(n, 161);
+        // 3*32 + 32 + 32*1 + 1 learned, and the standardizer's running mean and variance
+        // (3 each) and batch count (1), which burn counts as module state
+        assert_eq!(n, 161 + 7);
         assert!((n as f64) < 0.01 * 3_000_000.0);
         let with_prior = MlpSchedulerConfig::new(vec!["u".into()])
             .with_prior(true)
             .with_n_modalities(3)
             .init(&device);
-        assert_eq!(with_prior.num_params(), 32 + 32 + 32 + 1 + 3);
+        assert_eq!(with_prior.num_params(), 32 + 32 + 32 + 1 + 3 + 3);
     }
 }

@@ -226,6 +226,14 @@ impl FusionWeighting {
             FusionWeighting::DynMm(_) => WeightingKind::DynMm,
         }
     }
+
+    /// The same weighting with any input statistics fixed (no running update in training).
+    pub fn with_frozen_statistics(self) -> Self {
+        match self {
+            FusionWeighting::MaAfsMlp(s) => FusionWeighting::MaAfsMlp(s.with_frozen_statistics()),
+            other => other,
+        }
+    }
 }
 
 impl Scheduler for FusionWeighting {

@@ -113,10 +113,11 @@ fn a_third_modality_needs_no_new_scheduler_weights() {
         let head = LateFusionConfig::new(vec![d; m], d).init(&device);
         let fused = head.fuse(&enc, &fw);
         assert_eq!(fused.pooled.dims(), [b, d]);
-        // the task gradient reaches the scheduler
+        // the task gradient reaches the scheduler (its last layer: the first starts with no
+        // gradient, since the last is zero-initialised so that training starts uniform)
         let grads = fused.pooled.clone().square().sum().backward();
         let g = scheduler
-            .fc1
+            .fc2
             .weight
             .grad(&grads)
             .expect("scheduler gets a gradient");

@@ -855,7 +855,11 @@ proptest! {
             f.fc2 = random_linear(r, 32, 1, 1.0, &device);
             Box::new(mono)
         } else {
-            let mut mlp = MlpSchedulerConfig::new(vec!["prototype_entropy".into(), "agreement_cosine".into(), "agreement_js".into()]).init(&device);
+            // the input statistics frozen: on a training device they would otherwise move with
+            // every evaluation of the finite difference
+            let mut mlp = MlpSchedulerConfig::new(vec!["prototype_entropy".into(), "agreement_cosine".into(), "agreement_js".into()])
+                .init(&device)
+                .with_frozen_statistics();
             mlp.fc1 = random_linear(r, 3, 32, 1.0, &device);
             mlp.fc2 = random_linear(r, 32, 1, 1.0, &device);
             Box::new(mlp)

@@ -11,6 +11,15 @@ pub enum SignalError {
         /// The signal that needs them.
         signal: String,
     },
+    /// A confidence signal was requested without the confidence networks (or
+    /// `confidence_clean` without their clean head).
+    #[error(
+        "signal `{signal}` needs LearnedConfidence networks (with the clean head for confidence_clean), but none were given"
+    )]
+    MissingConfidence {
+        /// The signal that needs them.
+        signal: String,
+    },
     /// The same signal was requested twice (names must be unique in a SignalSet).
     #[error("signal `{signal}` is listed twice; signal names must be unique")]
     Duplicate {

@@ -261,10 +261,21 @@ pub fn distributions(proto: &PrototypeEntropy, encoded: &[Encoded]) -> Vec<Tenso
 
 /// `L_proto` on the pooled embeddings of a batch of encodings, counting present entries.
 pub fn proto_loss_encoded(proto: &PrototypeEntropy, encoded: &[Encoded]) -> Tensor<1> {
+    let present = mafs_core::mask::presence_of(encoded);
+    proto_loss_counted(proto, encoded, present)
+}
+
+/// `L_proto` on the pooled embeddings of a batch of encodings, counting only the entries of
+/// `counted` `[batch, M]` (DESIGN §1: present and clean, so that a corrupted input never
+/// teaches the prototypes to treat it as its clean counterpart).
+pub fn proto_loss_counted(
+    proto: &PrototypeEntropy,
+    encoded: &[Encoded],
+    counted: Tensor<2, Bool>,
+) -> Tensor<1> {
     proto.check_widths(encoded);
     let z: Vec<Tensor<2>> = encoded.iter().map(|e| e.pooled.clone()).collect();
-    let present = mafs_core::mask::presence_of(encoded);
-    proto.proto_loss(&z, present)
+    proto.proto_loss(&z, counted)
 }
 
 #[cfg(test)]

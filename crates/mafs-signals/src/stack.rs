@@ -6,15 +6,25 @@ use mafs_core::{SignalContext, SignalSet, UncertaintySignal};
 use serde::{Deserialize, Serialize};
 
 use crate::attention::ATTENTION_ENTROPY;
+use crate::confidence::{CONFIDENCE, CONFIDENCE_CLEAN, ConfidenceOutput, ConfidenceSignal};
 use crate::cosine::AGREEMENT_COSINE;
 use crate::energy::ENERGY;
 use crate::js::AGREEMENT_JS;
 use crate::predictive::PREDICTIVE_ENTROPY;
 use crate::prototype::PROTOTYPE_ENTROPY;
 use crate::{
-    AttentionEntropy, CosineAgreement, Energy, JsAgreement, PredictiveEntropy, PrototypeEntropy,
-    SignalError,
+    AttentionEntropy, CosineAgreement, Energy, JsAgreement, LearnedConfidence, PredictiveEntropy,
+    PrototypeEntropy, SignalError,
 };
+
+/// The learned modules some signals read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SignalModules<'a> {
+    /// The prototypes (prototype entropy, JS agreement).
+    pub prototypes: Option<&'a PrototypeEntropy>,
+    /// The confidence networks (`confidence`, `confidence_clean`).
+    pub confidence: Option<&'a LearnedConfidence>,
+}
 
 /// The built-in signals by name, as a configuration names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -32,6 +42,10 @@ pub enum SignalKind {
     AgreementCosine,
     /// [`JsAgreement`].
     AgreementJs,
+    /// [`crate::LearnedConfidence`]'s predicted true-class probability.
+    Confidence,
+    /// [`crate::LearnedConfidence`]'s predicted probability that the modality is clean.
+    ConfidenceClean,
 }
 
 impl SignalKind {
@@ -52,6 +66,8 @@ impl SignalKind {
             SignalKind::Energy => ENERGY,
             SignalKind::AgreementCosine => AGREEMENT_COSINE,
             SignalKind::AgreementJs => AGREEMENT_JS,
+            SignalKind::Confidence => CONFIDENCE,
+            SignalKind::ConfidenceClean => CONFIDENCE_CLEAN,
         }
     }
 
@@ -142,6 +158,26 @@ impl<'a> SignalStack<'a> {
         kinds: &[SignalKind],
         prototypes: Option<&'a PrototypeEntropy>,
     ) -> Result<Self, SignalError> {
+        Self::from_kinds_with(
+            kinds,
+            SignalModules {
+                prototypes,
+                confidence: None,
+            },
+        )
+    }
+
+    /// [`SignalStack::from_kinds`] with every learned module a signal may read.
+    ///
+    /// # Errors
+    ///
+    /// As [`SignalStack::from_kinds`], and [`SignalError::MissingConfidence`] when a
+    /// confidence signal is asked for without the networks (or `confidence_clean` without
+    /// their clean head).
+    pub fn from_kinds_with(
+        kinds: &[SignalKind],
+        modules: SignalModules<'a>,
+    ) -> Result<Self, SignalError> {
         if kinds.is_empty() {
             return Err(SignalError::Empty);
         }
@@ -155,15 +191,28 @@ impl<'a> SignalStack<'a> {
             let needs = || SignalError::MissingPrototypes {
                 signal: kind.name().to_string(),
             };
+            let confidence = |output: ConfidenceOutput| {
+                let net = modules
+                    .confidence
+                    .filter(|c| output == ConfidenceOutput::Tcp || c.clean_head)
+                    .ok_or_else(|| SignalError::MissingConfidence {
+                        signal: kind.name().to_string(),
+                    })?;
+                Ok::<_, SignalError>(ConfidenceSignal { net, output })
+            };
             stack = match kind {
-                SignalKind::PrototypeEntropy => stack.with_ref(prototypes.ok_or_else(needs)?),
+                SignalKind::PrototypeEntropy => {
+                    stack.with_ref(modules.prototypes.ok_or_else(needs)?)
+                }
                 SignalKind::AgreementJs => {
-                    stack.with(JsAgreement::new(prototypes.ok_or_else(needs)?))
+                    stack.with(JsAgreement::new(modules.prototypes.ok_or_else(needs)?))
                 }
                 SignalKind::AttentionEntropy => stack.with(AttentionEntropy),
                 SignalKind::PredictiveEntropy => stack.with(PredictiveEntropy),
                 SignalKind::Energy => stack.with(Energy::default()),
                 SignalKind::AgreementCosine => stack.with(CosineAgreement),
+                SignalKind::Confidence => stack.with(confidence(ConfidenceOutput::Tcp)?),
+                SignalKind::ConfidenceClean => stack.with(confidence(ConfidenceOutput::Clean)?),
             };
         }
         Ok(stack)

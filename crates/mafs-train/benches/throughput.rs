@@ -207,7 +207,15 @@ fn main() {
         let figure: mafs_eval::plot::Figure =
             serde_json::from_str(&std::fs::read_to_string(fig).expect("figure JSON"))
                 .expect("a mafs_eval::plot::Figure");
-        std::fs::write(out, figure.to_png().expect("png")).expect("write png");
+        let out_path = std::path::Path::new(out);
+        let stem = out_path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("--png NAME.png");
+        let dir = out_path.parent().unwrap_or(std::path::Path::new("."));
+        figure
+            .save(dir, stem)
+            .expect("write the figure (PNG and SVG)");
         println!("{}", serde_json::json!({"mode": "plot", "png": out}));
         return;
     }

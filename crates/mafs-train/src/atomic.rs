@@ -1,52 +1,59 @@
-//! Atomic file writes: a temporary file in the same directory, flushed and synced, then
-//! renamed over the target, so a reader (or a resumed run) never sees a half-written file.
+//! Durable atomic file writes: the bytes go to a temporary file in the same directory
+//! (`tempfile::NamedTempFile`), which is fsynced, renamed over the target
+//! (`NamedTempFile::persist`), and the directory is fsynced, so that after a crash or a power
+//! loss a reader (or a resumed run) sees either the old file or the whole new one, never an
+//! empty or half-written one.
 
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// The temporary path used while writing `path`.
-pub fn temp_path(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    name.push(format!(".{}.tmp", std::process::id()));
-    path.with_file_name(name)
+/// Fsyncs a directory, making the renames and creations inside it durable (a no-op where
+/// directories cannot be opened, as on Windows).
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        fs::File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
 }
 
-/// Writes `bytes` to `path` atomically.
+fn parent(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Writes `bytes` to `path` atomically and durably.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_atomic_with(path, |tmp| {
-        let mut f = fs::File::create(tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()
-    })
+    write_atomic_with(path, |file| file.write_all(bytes))
 }
 
-/// Lets `write` produce the file at a temporary path, then renames it over `path`. On error
-/// the temporary file is removed and `path` is untouched.
+/// Lets `write` fill a temporary file beside `path`, then fsyncs it, renames it over `path`
+/// and fsyncs the directory. On error the temporary file is removed and `path` is untouched.
 pub fn write_atomic_with(
     path: &Path,
-    write: impl FnOnce(&Path) -> std::io::Result<()>,
+    write: impl FnOnce(&mut fs::File) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir)?;
-    }
-    let tmp = temp_path(path);
-    match write(&tmp) {
-        Ok(()) => {
-            // Sync what `write` produced if it did not (a store that wrote by itself).
-            if let Ok(f) = fs::File::open(&tmp) {
-                let _ = f.sync_all();
-            }
-            fs::rename(&tmp, path)
-        }
-        Err(e) => {
-            let _ = fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
+    let dir = parent(path);
+    fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    write(tmp.as_file_mut())?;
+    tmp.as_file_mut().flush()?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    sync_dir(dir)
 }
 
 #[cfg(test)]
@@ -58,14 +65,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.json");
         write_atomic(&path, b"old").unwrap();
-        let err = write_atomic_with(&path, |tmp| {
-            fs::write(tmp, b"half")?;
+        let err = write_atomic_with(&path, |f| {
+            f.write_all(b"half")?;
             Err(std::io::Error::other("disk full"))
         });
         assert!(err.is_err());
         assert_eq!(fs::read(&path).unwrap(), b"old");
-        assert!(!temp_path(&path).exists());
+        let left: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "the temporary file is removed");
         write_atomic(&path, b"new").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"new");
+        write_atomic(Path::new("rel-atomic-test.tmpfile"), b"x").unwrap();
+        fs::remove_file("rel-atomic-test.tmpfile").unwrap();
     }
 }

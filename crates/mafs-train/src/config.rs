@@ -8,8 +8,28 @@ use serde::{Deserialize, Serialize};
 use crate::error::TrainError;
 
 /// Which fusion the model uses: a weighting of the modalities and the head that mixes them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Its command-line names (`ma-afs`, `fixed-query`, ...) are the variant names in kebab
+/// case, written and parsed by strum.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(
+    serialize_all = "kebab-case",
+    parse_err_ty = TrainError,
+    parse_err_fn = unknown_fusion
+)]
 pub enum FusionKind {
     /// MA-AFS with the shared-MLP scheduler (ours), query-fusion head.
     MaAfs,
@@ -44,16 +64,7 @@ impl FusionKind {
 
     /// The command-line name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            FusionKind::MaAfs => "ma-afs",
-            FusionKind::MaAfsMonotone => "ma-afs-monotone",
-            FusionKind::MaAfsLate => "ma-afs-late",
-            FusionKind::FixedLate => "fixed-late",
-            FusionKind::FixedQuery => "fixed-query",
-            FusionKind::Qmf => "qmf",
-            FusionKind::Pdf => "pdf",
-            FusionKind::Dynmm => "dynmm",
-        }
+        self.into()
     }
 
     /// Whether the fusion head is the late-fusion head (else query fusion).
@@ -67,30 +78,35 @@ impl FusionKind {
     }
 }
 
-impl std::fmt::Display for FusionKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
+/// The error of an unknown name, listing the known ones.
+fn unknown<T: strum::VariantNames>(what: &str, s: &str) -> TrainError {
+    TrainError::Config(format!(
+        "unknown {what} `{s}`; expected one of: {}",
+        T::VARIANTS.join(", ")
+    ))
 }
 
-impl std::str::FromStr for FusionKind {
-    type Err = TrainError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        FusionKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                TrainError::Config(format!(
-                    "unknown fusion `{s}`; expected one of: {}",
-                    FusionKind::ALL.map(|k| k.as_str()).join(", ")
-                ))
-            })
-    }
+fn unknown_fusion(s: &str) -> TrainError {
+    unknown::<FusionKind>("fusion", s)
 }
 
-/// The task a run trains.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The task a run trains (`retrieval`, `captioning`, `vqa`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase", parse_err_ty = TrainError, parse_err_fn = unknown_task)]
 pub enum Task {
     /// Item (image + side text) ↔ caption retrieval.
     Retrieval,
@@ -106,37 +122,35 @@ impl Task {
 
     /// The command-line name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Task::Retrieval => "retrieval",
-            Task::Captioning => "captioning",
-            Task::Vqa => "vqa",
-        }
+        self.into()
     }
 }
 
-impl std::fmt::Display for Task {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Task {
-    type Err = TrainError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Task::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                TrainError::Config(format!(
-                    "unknown task `{s}`; expected retrieval, captioning or vqa"
-                ))
-            })
-    }
+fn unknown_task(s: &str) -> TrainError {
+    unknown::<Task>("task", s)
 }
 
 /// The loss of the VQA answer classifier and of its unimodal heads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(
+    serialize_all = "kebab-case",
+    parse_err_ty = TrainError,
+    parse_err_fn = unknown_vqa_loss
+)]
 pub enum VqaLossKind {
     /// Binary cross-entropy against the soft scores, summed over answers (the VQA v2
     /// literature's default: BUTD, Pythia, MCAN). Slow to leave its all-negative start with a
@@ -160,11 +174,7 @@ impl VqaLossKind {
 
     /// The command-line name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            VqaLossKind::SoftBce => "soft-bce",
-            VqaLossKind::SoftCrossEntropy => "soft-cross-entropy",
-            VqaLossKind::CrossEntropy => "cross-entropy",
-        }
+        self.into()
     }
 
     /// The head's loss.
@@ -177,129 +187,12 @@ impl VqaLossKind {
     }
 }
 
-impl std::fmt::Display for VqaLossKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
+fn unknown_vqa_loss(s: &str) -> TrainError {
+    unknown::<VqaLossKind>("VQA loss", s)
 }
 
-impl std::str::FromStr for VqaLossKind {
-    type Err = TrainError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        VqaLossKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                TrainError::Config(format!(
-                    "unknown VQA loss `{s}`; expected one of: {}",
-                    VqaLossKind::ALL.map(|k| k.as_str()).join(", ")
-                ))
-            })
-    }
-}
-
-/// Where the data comes from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum DataSource {
-    /// The built-in world.
-    World {
-        /// World seed.
-        seed: u64,
-        /// Training scenes.
-        train: usize,
-        /// Validation scenes.
-        val: usize,
-        /// Test scenes.
-        test: usize,
-        /// Domain-shift scenes.
-        shift: usize,
-    },
-    /// A Karpathy-split caption JSON with its image folder.
-    Karpathy {
-        /// The JSON file.
-        file: PathBuf,
-        /// The image folder.
-        images: PathBuf,
-    },
-    /// VQA v2 questions and annotations with the image folder.
-    Vqa {
-        /// Questions file.
-        questions: PathBuf,
-        /// Annotations file.
-        annotations: PathBuf,
-        /// The image folder.
-        images: PathBuf,
-    },
-}
-
-impl DataSource {
-    /// Training scenes of the built-in world when none are asked for (`mafs train`).
-    pub const WORLD_TRAIN: usize = 2000;
-    /// Validation and test scenes of the built-in world (each) when none are asked for.
-    pub const WORLD_EVAL: usize = 500;
-
-    /// [`DataSource::parse`], with the built-in world's training and validation/test sizes
-    /// set (they are ignored for the real formats).
-    pub fn parse_sized(
-        spec: &str,
-        images: Option<PathBuf>,
-        seed: u64,
-        world_train: usize,
-        world_eval: usize,
-    ) -> Result<Self, TrainError> {
-        Ok(match Self::parse(spec, images, seed)? {
-            DataSource::World { seed, shift, .. } => DataSource::World {
-                seed,
-                train: world_train,
-                val: world_eval,
-                test: world_eval,
-                shift,
-            },
-            other => other,
-        })
-    }
-
-    /// Parses `world`, `karpathy:FILE` or `vqa:QFILE,AFILE` (with `images` for the real
-    /// formats).
-    pub fn parse(spec: &str, images: Option<PathBuf>, seed: u64) -> Result<Self, TrainError> {
-        let need_images = |what: &str| {
-            images
-                .clone()
-                .ok_or_else(|| TrainError::Config(format!("--data {what} needs --images DIR")))
-        };
-        if spec == "world" {
-            return Ok(DataSource::World {
-                seed,
-                train: Self::WORLD_TRAIN,
-                val: Self::WORLD_EVAL,
-                test: Self::WORLD_EVAL,
-                shift: 500,
-            });
-        }
-        if let Some(file) = spec.strip_prefix("karpathy:") {
-            return Ok(DataSource::Karpathy {
-                file: file.into(),
-                images: need_images("karpathy:FILE")?,
-            });
-        }
-        if let Some(rest) = spec.strip_prefix("vqa:") {
-            let (q, a) = rest.split_once(',').ok_or_else(|| {
-                TrainError::Config(format!(
-                    "--data `{spec}`: expected vqa:QUESTIONS.json,ANNOTATIONS.json"
-                ))
-            })?;
-            return Ok(DataSource::Vqa {
-                questions: q.into(),
-                annotations: a.into(),
-                images: need_images("vqa:QFILE,AFILE")?,
-            });
-        }
-        Err(TrainError::Config(format!(
-            "--data `{spec}`: expected world, karpathy:FILE or vqa:QFILE,AFILE"
-        )))
-    }
-}
+/// Where the data comes from: mafs-data's source, which reads every format (`--data`).
+pub use mafs_data::source::DataSource;
 
 /// Corruption-aware training: with probability `p`, one modality of an instance is
 /// corrupted, dropped or misaligned (severity drawn from `severity_min..=severity_max`).
@@ -319,6 +212,22 @@ pub struct CorruptionAware {
     pub severity_max: u8,
 }
 
+impl CorruptionAware {
+    /// The corruption suite's augmenter configuration for these settings, drawing with
+    /// `seed` (every image and side-text corruption of the suite).
+    pub fn augmenter_config(&self, seed: u64) -> mafs_data::corrupt::CorruptionAugmenterConfig {
+        mafs_data::corrupt::CorruptionAugmenterConfig {
+            p_image: self.p_image,
+            p_text: self.p_text,
+            p_pair: self.p_pair,
+            severity_min: self.severity_min,
+            severity_max: self.severity_max,
+            seed,
+            ..Default::default()
+        }
+    }
+}
+
 impl Default for CorruptionAware {
     fn default() -> Self {
         Self {
@@ -332,27 +241,142 @@ impl Default for CorruptionAware {
     }
 }
 
-/// Loss weights of `L = L_task + lambda_uni * sum_m L_uni,m + lambda_reg * KL(w || U) +
-/// lambda_proto * L_proto`.
+/// Loss weights of `L = L_task + lambda_uni * sum_m L_uni,m + lambda_sched * KL(t || w)
+/// (+ lambda_rank * rank) + lambda_conf * (L1(c, tcp) + BCE(c_clean, clean)) + lambda_proto *
+/// L_proto(clean) (+ lambda_reg * KL(w || U))` (DESIGN §1). The scheduler terms apply to the
+/// MA-AFS fusions only; the baselines keep their published training.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LossWeights {
     /// Unimodal auxiliary losses.
     pub lambda_uni: f64,
-    /// KL of the weights to uniform.
+    /// KL of the weights to uniform (off by default: it pulls towards fixed fusion).
     pub lambda_reg: f64,
     /// Prototype loss.
     pub lambda_proto: f64,
     /// ITM loss (retrieval with query fusion).
     pub lambda_itm: f64,
+    /// `KL(t || w)`: the weights against the reliability target (0 in configs written before
+    /// it existed).
+    #[serde(default)]
+    pub lambda_sched: f64,
+    /// QMF's rank loss on the weights against the unimodal losses (0 = off).
+    #[serde(default)]
+    pub lambda_rank: f64,
+    /// The learned confidence's losses: L1 to the true-class probability, and BCE of its
+    /// clean head to the known corruption flag.
+    #[serde(default)]
+    pub lambda_conf: f64,
 }
 
 impl Default for LossWeights {
     fn default() -> Self {
         Self {
             lambda_uni: 0.5,
-            lambda_reg: 0.01,
+            lambda_reg: 0.0,
             lambda_proto: 0.1,
             lambda_itm: 1.0,
+            lambda_sched: 1.0,
+            lambda_rank: 0.0,
+            lambda_conf: 1.0,
+        }
+    }
+}
+
+/// How the MA-AFS scheduler is fed and taught (DESIGN §1, revised).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchedulerSettings {
+    /// The scheduler's softmax temperature (the temperature at the end of training when
+    /// `tau_start` is set).
+    pub tau: f64,
+    /// When set, tau follows a cosine from this value down to `tau` over the run (the old
+    /// default was 4.0 -> 0.5); `None`: constant tau.
+    pub tau_start: Option<f64>,
+    /// Signals read detached encodings and logits, so the task gradient cannot turn an
+    /// "uncertainty" into a routing feature.
+    pub detach_signals: bool,
+    /// Standardise the scheduler's inputs by running statistics of the training batches.
+    pub standardize: bool,
+    /// Start the scheduler's last layer at zero (uniform fusion at step 0).
+    pub zero_init: bool,
+    /// Add the learned-confidence signal (`confidence`: predicted true-class probability).
+    pub confidence: bool,
+    /// Add its clean head (`confidence_clean`), trained to the augmenter's corruption flag.
+    pub confidence_clean: bool,
+    /// The confidence networks also read the mean and spread of the token states.
+    #[serde(default)]
+    pub confidence_token_stats: bool,
+    /// The confidence networks also read the statistics of the encoders' input embeddings
+    /// (patch and token embeddings), where input corruption shows most.
+    #[serde(default)]
+    pub confidence_stem_stats: bool,
+    /// The confidence networks read detached encodings (off: their supervision also shapes
+    /// the encoders).
+    #[serde(default = "yes")]
+    pub confidence_detach: bool,
+    /// The confidence networks standardise their inputs by running statistics of the
+    /// training batches.
+    #[serde(default)]
+    pub confidence_standardize: bool,
+    /// Temperature of the reliability target `t = softmax(ln tcp / T)` (1: `tcp / sum tcp`).
+    pub target_temperature: f64,
+    /// The prototype loss sees only present and clean inputs (else every present one).
+    pub proto_clean_only: bool,
+    /// VQA: each modality's reliability is what the fused answer loses when it is left out
+    /// (`leave_one_out_reliability`), not its unimodal answer head's true-class probability
+    /// (an image alone cannot know the question, so that is near 0 clean or corrupted). Off by
+    /// default: measured, it collapses the weights onto the question (0.905) and the model
+    /// stops learning colour, because early on leaving the image out costs the fused answer
+    /// nothing (docs/results.md, the scheduler's trials).
+    #[serde(default)]
+    pub vqa_leave_one_out: bool,
+    /// Learning-rate multiplier of the scheduler and the confidence networks: a few hundred
+    /// parameters that must move far within a short run, next to millions in the encoders.
+    #[serde(default = "one")]
+    pub lr_scale: f64,
+}
+
+impl Default for SchedulerSettings {
+    fn default() -> Self {
+        Self {
+            tau: 1.0,
+            tau_start: None,
+            detach_signals: true,
+            standardize: true,
+            zero_init: true,
+            confidence: true,
+            confidence_clean: true,
+            confidence_token_stats: true,
+            confidence_stem_stats: true,
+            confidence_detach: true,
+            confidence_standardize: true,
+            target_temperature: 1.0,
+            proto_clean_only: true,
+            vqa_leave_one_out: false,
+            lr_scale: 10.0,
+        }
+    }
+}
+
+impl SchedulerSettings {
+    /// What runs configured before these settings existed did: tau on a cosine from 4.0 to
+    /// 0.5, raw signals on live encodings, a random last layer, no confidence signal.
+    pub fn legacy() -> Self {
+        Self {
+            tau: 0.5,
+            tau_start: Some(4.0),
+            detach_signals: false,
+            standardize: false,
+            zero_init: false,
+            confidence: false,
+            confidence_clean: false,
+            confidence_token_stats: false,
+            confidence_stem_stats: false,
+            confidence_detach: true,
+            confidence_standardize: false,
+            target_temperature: 1.0,
+            proto_clean_only: false,
+            vqa_leave_one_out: false,
+            lr_scale: 1.0,
         }
     }
 }
@@ -372,10 +396,6 @@ pub struct Optim {
     pub warmup_fraction: f64,
     /// Gradient clipping by global norm (0 = off).
     pub grad_clip: f64,
-    /// Scheduler temperature at the start (near-uniform weights).
-    pub tau_start: f64,
-    /// Scheduler temperature at the end.
-    pub tau_min: f64,
     /// Checkpoint every this many steps (0 = at the end of each epoch only).
     pub checkpoint_every: usize,
 }
@@ -383,14 +403,12 @@ pub struct Optim {
 impl Default for Optim {
     fn default() -> Self {
         Self {
-            epochs: 4,
+            epochs: 15,
             batch_size: 32,
-            lr: 2e-3,
+            lr: 5e-4,
             weight_decay: 0.05,
             warmup_fraction: 0.05,
             grad_clip: 1.0,
-            tau_start: 4.0,
-            tau_min: 0.5,
             checkpoint_every: 0,
         }
     }
@@ -415,6 +433,10 @@ pub struct RunConfig {
     pub loss: LossWeights,
     /// Corruption-aware training.
     pub corruption_aware: CorruptionAware,
+    /// How the scheduler is fed and taught (configs written before it existed get
+    /// [`SchedulerSettings::legacy`]).
+    #[serde(default = "SchedulerSettings::legacy")]
+    pub scheduler: SchedulerSettings,
     /// Detach the fusion weights from the task gradient (as QMF and PDF do).
     pub detach_weights: bool,
     /// Use the side text as a third, context modality in VQA.
@@ -441,9 +463,22 @@ pub struct RunConfig {
     pub tokenizer: Option<PathBuf>,
 }
 
+fn one() -> f64 {
+    1.0
+}
+
+fn yes() -> bool {
+    true
+}
+
 fn legacy_vqa_loss() -> VqaLossKind {
     VqaLossKind::SoftBce
 }
+
+/// Most epochs a run may ask for (step counts stay far from overflow).
+pub const MAX_EPOCHS: usize = 1_000_000;
+/// Largest batch a run may ask for.
+pub const MAX_BATCH_SIZE: usize = 1 << 20;
 
 impl RunConfig {
     /// A run with the defaults for `task` and `fusion` on the built-in world.
@@ -451,12 +486,13 @@ impl RunConfig {
         Self {
             task,
             fusion,
-            preset: "tiny".into(),
+            preset: mafs_encoders::DEFAULT_PRESET.into(),
             data: DataSource::parse("world", None, seed).expect("world needs nothing"),
             seed,
             optim: Optim::default(),
             loss: LossWeights::default(),
             corruption_aware: CorruptionAware::default(),
+            scheduler: SchedulerSettings::default(),
             detach_weights: matches!(fusion, FusionKind::Qmf | FusionKind::Pdf),
             vqa_side_text: true,
             itm_rerank_k: 16,
@@ -469,12 +505,38 @@ impl RunConfig {
         }
     }
 
+    /// This configuration with a JSON merge patch (RFC 7386) applied, e.g.
+    /// `{"optim": {"warmup_fraction": 0.1}, "scheduler": {"tau": 0.5}}`: for settings that
+    /// have no command-line flag. Every key of the patch must name an existing setting (a
+    /// typo is an error, not a silently ignored key); the result is validated.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::Config`] naming the unknown key, the value that does not fit its
+    /// setting, or the validation failure.
+    pub fn patched(&self, patch: &serde_json::Value) -> Result<Self, TrainError> {
+        let mut value = serde_json::to_value(self)
+            .map_err(|e| TrainError::Config(format!("config does not serialise: {e}")))?;
+        check_patch_keys(&value, patch, "")?;
+        json_patch::merge(&mut value, patch);
+        let out: RunConfig = serde_json::from_value(value)
+            .map_err(|e| TrainError::Config(format!("config patch {patch}: {e}")))?;
+        out.validate()?;
+        Ok(out)
+    }
+
     /// Checks the values a user can get wrong.
     pub fn validate(&self) -> Result<(), TrainError> {
         let o = &self.optim;
         let bad = |m: String| Err(TrainError::Config(m));
-        if o.epochs == 0 {
-            return bad("epochs must be at least 1".into());
+        if o.epochs == 0 || o.epochs > MAX_EPOCHS {
+            return bad(format!("epochs = {} must be in 1..={MAX_EPOCHS}", o.epochs));
+        }
+        if o.batch_size > MAX_BATCH_SIZE {
+            return bad(format!(
+                "batch size {} exceeds the limit of {MAX_BATCH_SIZE}",
+                o.batch_size
+            ));
         }
         if o.batch_size < 2 {
             return bad(format!(
@@ -485,8 +547,45 @@ impl RunConfig {
         if !(o.lr.is_finite() && o.lr > 0.0) {
             return bad(format!("learning rate {} must be positive", o.lr));
         }
-        if !(o.tau_start > 0.0 && o.tau_min > 0.0) {
-            return bad("temperatures must be positive".into());
+        let sc = &self.scheduler;
+        if !(sc.tau.is_finite() && sc.tau > 0.0)
+            || sc.tau_start.is_some_and(|t| !(t.is_finite() && t > 0.0))
+        {
+            return bad(format!(
+                "scheduler temperatures must be positive and finite (tau {}, tau_start {:?})",
+                sc.tau, sc.tau_start
+            ));
+        }
+        if !(sc.target_temperature.is_finite() && sc.target_temperature > 0.0) {
+            return bad(format!(
+                "the reliability target's temperature {} must be positive",
+                sc.target_temperature
+            ));
+        }
+        if !(sc.lr_scale.is_finite() && sc.lr_scale > 0.0) {
+            return bad(format!(
+                "scheduler lr_scale {} must be positive",
+                sc.lr_scale
+            ));
+        }
+        if sc.confidence_clean && !sc.confidence {
+            return bad("confidence_clean needs the confidence signal (confidence = true)".into());
+        }
+        let l = &self.loss;
+        for (name, v) in [
+            ("lambda_uni", l.lambda_uni),
+            ("lambda_reg", l.lambda_reg),
+            ("lambda_proto", l.lambda_proto),
+            ("lambda_itm", l.lambda_itm),
+            ("lambda_sched", l.lambda_sched),
+            ("lambda_rank", l.lambda_rank),
+            ("lambda_conf", l.lambda_conf),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return bad(format!(
+                    "{name} = {v} must be a finite, non-negative weight"
+                ));
+            }
         }
         let c = &self.corruption_aware;
         for (name, p) in [
@@ -513,9 +612,95 @@ impl RunConfig {
     }
 }
 
+/// Every key of `patch` must exist in `base` (recursively, through objects).
+fn check_patch_keys(
+    base: &serde_json::Value,
+    patch: &serde_json::Value,
+    path: &str,
+) -> Result<(), TrainError> {
+    let (Some(b), Some(p)) = (base.as_object(), patch.as_object()) else {
+        if path.is_empty() {
+            return Err(TrainError::Config(format!(
+                "config patch must be a JSON object, got {patch}"
+            )));
+        }
+        return Ok(());
+    };
+    for (k, v) in p {
+        let here = if path.is_empty() {
+            k.clone()
+        } else {
+            format!("{path}.{k}")
+        };
+        match b.get(k) {
+            None => {
+                let known: Vec<&str> = b.keys().map(String::as_str).collect();
+                return Err(TrainError::Config(format!(
+                    "config patch: unknown setting `{here}`; expected one of: {}",
+                    known.join(", ")
+                )));
+            }
+            Some(inner) if inner.is_object() && v.is_object() => {
+                check_patch_keys(inner, v, &here)?;
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn patches_merge_and_reject_unknown_keys() {
+        let c = RunConfig::new(Task::Retrieval, FusionKind::MaAfs, 0);
+        let p = c
+            .patched(
+                &serde_json::json!({"optim": {"warmup_fraction": 0.2}, "scheduler": {"tau": 0.5}}),
+            )
+            .unwrap();
+        assert_eq!(p.optim.warmup_fraction, 0.2);
+        assert_eq!(p.scheduler.tau, 0.5);
+        assert_eq!(p.optim.lr, c.optim.lr);
+        let e = c
+            .patched(&serde_json::json!({"optim": {"warmup_frac": 0.2}}))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`optim.warmup_frac`") && e.contains("warmup_fraction"),
+            "{e}"
+        );
+        let e = c
+            .patched(&serde_json::json!({"scheduler": {"tau": -1.0}}))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("temperature"), "{e}");
+        let e = c
+            .patched(&serde_json::json!({"optim": {"lr": "fast"}}))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("config patch"), "{e}");
+        assert!(c.patched(&serde_json::json!([1])).is_err());
+    }
+
+    #[test]
+    fn configs_without_scheduler_settings_are_legacy() {
+        let c = RunConfig::new(Task::Retrieval, FusionKind::MaAfs, 0);
+        let mut v = serde_json::to_value(&c).unwrap();
+        v.as_object_mut().unwrap().remove("scheduler");
+        let loss = v["loss"].as_object_mut().unwrap();
+        for k in ["lambda_sched", "lambda_rank", "lambda_conf"] {
+            loss.remove(k);
+        }
+        let old: RunConfig = serde_json::from_value(v).unwrap();
+        assert_eq!(old.scheduler, SchedulerSettings::legacy());
+        assert_eq!(old.loss.lambda_sched, 0.0);
+        assert_eq!(c.scheduler.tau, 1.0);
+        assert!(c.scheduler.tau_start.is_none());
+        assert_eq!(c.loss.lambda_reg, 0.0);
+    }
 
     #[test]
     fn fusion_names_round_trip() {

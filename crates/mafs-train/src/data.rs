@@ -11,10 +11,7 @@ use burn::tensor::Device;
 use mafs_data::answers::AnswerVocab;
 use mafs_data::batcher::{BatcherConfig, MultimodalBatch, MultimodalBatcher, word_tokenizer_for};
 use mafs_data::dataset::{CaptionDataset, CaptionItem, VqaDataset, VqaItem};
-use mafs_data::karpathy::{KarpathyOptions, load_karpathy};
 use mafs_data::tokenizer::{TextTokenizer, WordTokenizerConfig};
-use mafs_data::vqa::{VqaOptions, load_vqa};
-use mafs_data::world::{World, WorldConfig};
 use mafs_data::{Instance, InstanceTransform, Split};
 use mafs_heads::{CaptionTarget, VqaTarget};
 
@@ -23,81 +20,38 @@ use crate::config::{DataSource, RunConfig, Task};
 use crate::error::TrainError;
 use crate::model::{ModelBatch, VocabSizes};
 
-/// Instances of every split a source provides.
+/// Instances of every split a source provides (see [`mafs_data::source`] for every format).
 pub fn load_splits(
     source: &DataSource,
     image_size: u32,
 ) -> Result<BTreeMap<Split, Vec<Instance>>, TrainError> {
-    let data_err = |e: mafs_data::DataError| TrainError::Data(e.to_string());
-    let mut out = BTreeMap::new();
-    match source {
-        DataSource::World {
-            seed,
-            train,
-            val,
-            test,
-            shift,
-        } => {
-            let mut cfg = WorldConfig {
-                seed: *seed,
-                image_size,
-                ..WorldConfig::default()
-            };
-            for (split, n) in [
-                (Split::Train, *train),
-                (Split::Val, *val),
-                (Split::Test, *test),
-                (Split::Shift, *shift),
-            ] {
-                cfg.set_count(split, n);
-            }
-            let world = World::new(cfg).map_err(data_err)?;
-            for split in Split::ALL {
-                out.insert(split, world.split(split));
-            }
-        }
-        DataSource::Karpathy { file, images } => {
-            let opts = KarpathyOptions {
-                images_dir: Some(images.clone()),
-                image_size: Some(image_size),
-                restval_as_train: true,
-                ..KarpathyOptions::default()
-            };
-            let (instances, _report) = load_karpathy(file, &opts).map_err(data_err)?;
-            for inst in instances {
-                out.entry(inst.split).or_insert_with(Vec::new).push(inst);
-            }
-        }
-        DataSource::Vqa {
-            questions,
-            annotations,
-            images,
-        } => {
-            let opts = VqaOptions {
-                images_dir: Some(images.clone()),
-                image_size: Some(image_size),
-                ..VqaOptions::default()
-            };
-            let (instances, _report) =
-                load_vqa(questions, Some(annotations), &opts).map_err(data_err)?;
-            // One VQA v2 file pair is one split: hold out images deterministically by id
-            // (80/10/10) so that a run still validates and tests on unseen images.
-            for mut inst in instances {
-                inst.split = match crate::train::mix(inst.id, 0) % 10 {
-                    0 => Split::Val,
-                    1 => Split::Test,
-                    _ => Split::Train,
-                };
-                out.entry(inst.split).or_insert_with(Vec::new).push(inst);
-            }
-        }
-    }
+    let (out, _report) =
+        mafs_data::source::load_splits(source, &mafs_data::source::LoadOptions::new(image_size))
+            .map_err(|e| TrainError::Data(e.to_string()))?;
     if out.get(&Split::Train).is_none_or(|v| v.is_empty()) {
         return Err(TrainError::Data(format!(
             "{source:?}: the training split is empty"
         )));
     }
     Ok(out)
+}
+
+/// One split of a source, for evaluating a run on data other than its own; an empty split
+/// is an error naming the source.
+pub fn load_split(
+    source: &DataSource,
+    split: Split,
+    image_size: u32,
+) -> Result<Vec<Instance>, TrainError> {
+    let opts = mafs_data::source::LoadOptions {
+        splits: Some(vec![split]),
+        ..mafs_data::source::LoadOptions::new(image_size)
+    };
+    let (mut out, _report) = mafs_data::source::load_splits(source, &opts)
+        .map_err(|e| TrainError::Data(e.to_string()))?;
+    out.remove(&split)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| TrainError::Data(format!("{source:?} has no `{split}` split")))
 }
 
 /// The text side of a run: tokenizer and answer vocabulary, saved beside the weights.

@@ -19,7 +19,10 @@
 //! answer loss, the captioning loss, the KL and prototype terms) the summed gradient is the
 //! gradient of the global batch's loss, and `N` devices reach the weights one device reaches.
 //! In-batch contrastive terms (ITC, ITM's hard negatives) see each shard's negatives only, as
-//! in any DDP without a feature all-gather.
+//! in any DDP without a feature all-gather. Running statistics (the standardizers of the
+//! scheduler and the confidence networks) are updated from the first shard only, once per
+//! step, as PyTorch's DDP broadcasts rank 0's buffers: the workers share the states, and
+//! letting every worker update them would make the result depend on thread timing.
 //!
 //! burn's collective DDP (`ExecutionStrategy::DistributedDataParallel`, gradients all-reduced
 //! during the backward pass) needs a backend with collective operations: in burn 0.22.1 only
@@ -55,6 +58,8 @@ pub struct ShardInput {
     pub seed: u64,
     /// Weight of the shard's loss: its share of the global batch.
     pub scale: f64,
+    /// Whether this shard updates the running statistics (the first shard only).
+    pub update_statistics: bool,
 }
 
 /// What a worker reports besides its gradients.
@@ -79,7 +84,14 @@ impl TrainStep for MafsModel {
     type Output = ShardOutput;
 
     fn step(&self, item: ShardInput) -> TrainOutput<ShardOutput> {
-        let out = self.forward_loss(&item.batch, item.tau, &item.lambdas, item.seed);
+        let frozen;
+        let model = if item.update_statistics {
+            self
+        } else {
+            frozen = self.clone().with_frozen_statistics();
+            &frozen
+        };
+        let out = model.forward_loss(&item.batch, item.tau, &item.lambdas, item.seed);
         let grads = out.loss.mul_scalar(item.scale).backward();
         TrainOutput::new(
             self,
@@ -204,7 +216,8 @@ impl DataParallel {
         let total: usize = shards.iter().map(ModelBatch::len).sum();
         let mut loaders: Vec<Box<dyn DataLoaderIterator<ShardInput>>> = shards
             .into_iter()
-            .map(|batch| {
+            .enumerate()
+            .map(|(i, batch)| {
                 let scale = batch.len() as f64 / total.max(1) as f64;
                 Box::new(OneShard(Some(ShardInput {
                     batch,
@@ -212,6 +225,7 @@ impl DataParallel {
                     lambdas: lambdas.clone(),
                     seed,
                     scale,
+                    update_statistics: i == 0,
                 }))) as Box<dyn DataLoaderIterator<ShardInput>>
             })
             .collect();
@@ -323,7 +337,43 @@ pub fn initialize_params<M: Module>(model: M) -> M {
         }
     }
     model.visit(&mut Touch);
-    model
+    deterministic_ids(model)
+}
+
+/// Gives the parameters the ids `1, 2, 3, ...` in module order. burn draws a random
+/// `ParamId` for every parameter, and burnpack files and the optimizer state are keyed by
+/// them: with ids fixed by the module structure, the same run and seed write byte-identical
+/// `model.bpk` and `optimizer.bpk` (a resumed model reads its ids back from `model.bpk`).
+pub fn deterministic_ids<M: Module>(model: M) -> M {
+    use burn::module::{ModuleMapper, ParamId};
+    struct Ids(u64);
+    impl Ids {
+        fn next(&mut self) -> ParamId {
+            self.0 += 1;
+            ParamId::from(self.0)
+        }
+    }
+    impl ModuleMapper for Ids {
+        fn map_float<const D: usize>(&mut self, mut p: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            p.id = self.next();
+            p
+        }
+        fn map_int<const D: usize>(
+            &mut self,
+            mut p: Param<Tensor<D, Int>>,
+        ) -> Param<Tensor<D, Int>> {
+            p.id = self.next();
+            p
+        }
+        fn map_bool<const D: usize>(
+            &mut self,
+            mut p: Param<Tensor<D, Bool>>,
+        ) -> Param<Tensor<D, Bool>> {
+            p.id = self.next();
+            p
+        }
+    }
+    model.map(&mut Ids(0))
 }
 
 /// `n` items cut into `k` contiguous ranges whose sizes differ by at most one.

@@ -59,6 +59,19 @@ pub enum TrainError {
         /// Which checkpoint survives.
         last_good: String,
     },
+    /// A checkpoint save found NaN or infinite weights: nothing is saved and the pointer stays
+    /// on the last good checkpoint.
+    #[error(
+        "step {step}: the weights are not finite ({reason}); not saved, the last good checkpoint is {last_good}"
+    )]
+    NonFiniteWeights {
+        /// Step of the refused save.
+        step: usize,
+        /// Which tensor.
+        reason: String,
+        /// Which checkpoint survives.
+        last_good: String,
+    },
     /// A run configuration is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),

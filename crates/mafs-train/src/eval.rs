@@ -16,6 +16,7 @@ use mafs_eval::metrics::{
     CaptionSample, CaptionScorer, HumanAnswer, RerankScore, TiePolicy, itm_rerank,
     retrieval_metrics_two_way, top_k, vqa_accuracy,
 };
+use mafs_eval::weights::{ModalityWeightShift, WeightEvidence, weight_shift};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Task;
@@ -64,6 +65,10 @@ pub struct InstanceWeights {
     pub signals: Vec<Vec<f32>>,
     /// Presence of each modality.
     pub present: Vec<bool>,
+    /// Whether the data pipeline corrupted, dropped or misaligned each modality (absent in
+    /// reports written before it was recorded).
+    #[serde(default)]
+    pub corrupted: Vec<bool>,
 }
 
 /// One evaluated item's share of the headline metric, for paired tests over instances: the
@@ -113,6 +118,42 @@ impl EvalReport {
     pub fn main(&self) -> f64 {
         self.metrics.get("main").copied().unwrap_or(f64::NAN)
     }
+
+    /// The per-instance fusion evidence, for [`mafs_eval::weights::weight_shift`] (empty
+    /// unless the evaluation kept per-instance weights).
+    pub fn evidence(&self) -> WeightEvidence {
+        let m = self.modalities.len();
+        WeightEvidence {
+            modalities: self.modalities.clone(),
+            signal_names: self.signal_names.clone(),
+            ids: self.instances.iter().map(|i| i.id).collect(),
+            weights: self.instances.iter().map(|i| i.weights.clone()).collect(),
+            signals: self.instances.iter().map(|i| i.signals.clone()).collect(),
+            present: self.instances.iter().map(|i| i.present.clone()).collect(),
+            corrupted: self
+                .instances
+                .iter()
+                .map(|i| {
+                    if i.corrupted.len() == m {
+                        i.corrupted.clone()
+                    } else {
+                        vec![false; m]
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// What this evaluation (under a condition) did to each modality's weight against
+    /// `clean`, the same data evaluated clean; both must have kept per-instance weights.
+    ///
+    /// # Errors
+    ///
+    /// [`TrainError::Data`] when the evaluations cannot be paired.
+    pub fn weight_shift(&self, clean: &EvalReport) -> Result<Vec<ModalityWeightShift>, TrainError> {
+        weight_shift(&clean.evidence(), &self.evidence())
+            .map_err(|e| TrainError::Data(e.to_string()))
+    }
 }
 
 /// Accumulates fusion weights and signals over batches.
@@ -126,7 +167,9 @@ struct WeightStats {
 }
 
 impl WeightStats {
-    fn add(&mut self, ids: &[u64], w: &FusionWeights, keep: bool) {
+    fn add(&mut self, batch: &ModelBatch, modalities: &[String], w: &FusionWeights, keep: bool) {
+        let ids = &batch.ids;
+        let corrupted = batch.corrupted_rows(modalities);
         let [b, m] = w.dims();
         let weights = w
             .weights
@@ -181,6 +224,7 @@ impl WeightStats {
                         .map(|j| signals[(i * m + j) * s_dim..(i * m + j + 1) * s_dim].to_vec())
                         .collect(),
                     present: present[i * m..(i + 1) * m].to_vec(),
+                    corrupted: corrupted[i].clone(),
                 });
             }
         }
@@ -246,7 +290,7 @@ pub fn evaluate(
             for idx in batches(items.len(), opts.batch_size) {
                 let batch = to_model_batch(items.batch(&batcher, &idx, 0, device));
                 let f = model.forward_items(&batch, opts.tau, true);
-                stats.add(&batch.ids, &f.weights, opts.per_instance);
+                stats.add(&batch, &spec.modalities, &f.weights, opts.per_instance);
                 item_ids.extend(&batch.ids);
                 item_pooled.push(f.fused.pooled.clone());
                 item_enc.push(f.encoded);
@@ -378,7 +422,7 @@ pub fn evaluate(
             for idx in batches(data.len(), opts.batch_size) {
                 let batch = to_model_batch(data.batch(&batcher, &idx, 0, device));
                 let f = model.forward_items(&batch, opts.tau, true);
-                stats.add(&batch.ids, &f.weights, opts.per_instance);
+                stats.add(&batch, &spec.modalities, &f.weights, opts.per_instance);
                 let hyps = heads.decoder.generate(&f.fused, &gen_cfg);
                 for ((row, h), id) in idx.iter().zip(hyps).zip(&batch.ids) {
                     item_scores.push(ItemScore {
@@ -419,7 +463,7 @@ pub fn evaluate(
             for idx in batches(data.len(), opts.batch_size) {
                 let batch = to_model_batch(data.batch(&batcher, &idx, 0, device));
                 let f = model.forward_items(&batch, opts.tau, true);
-                stats.add(&batch.ids, &f.weights, opts.per_instance);
+                stats.add(&batch, &spec.modalities, &f.weights, opts.per_instance);
                 let pred = mafs_core::TaskHead::predict(&heads.answer, &f.fused);
                 let ids = pred
                     .answer_ids
@@ -511,6 +555,15 @@ fn concat_one(parts: &[Encoded]) -> Encoded {
         Tensor::cat(padded.iter().map(|e| e.pooled.clone()).collect(), 0),
         cat_bool(padded.iter().map(|e| e.present.clone()).collect(), 0),
     );
+    if padded.iter().all(|e| e.stem_stats.is_some()) {
+        out = out.with_stem_stats(Tensor::cat(
+            padded
+                .iter()
+                .map(|e| e.stem_stats.clone().expect("checked"))
+                .collect(),
+            0,
+        ));
+    }
     if padded.iter().all(|e| e.pool_attention.is_some()) {
         out = out.with_pool_attention(Tensor::cat(
             padded
@@ -552,6 +605,9 @@ fn pad_tokens(e: &Encoded, n: usize) -> Encoded {
             vec![a.clone(), Tensor::zeros([b, n - t], &device)],
             1,
         ));
+    }
+    if let Some(st) = &e.stem_stats {
+        out = out.with_stem_stats(st.clone());
     }
     out
 }

@@ -1,9 +1,14 @@
-//! Progress lines for long jobs: periodic, with rate and ETA, on stderr.
+//! Progress of long jobs on stderr: a redrawn bar with rate and ETA (indicatif) when stderr
+//! is a terminal, periodic lines (`label done/total | extra | rate | elapsed | ETA`)
+//! otherwise, so logs and CI output stay readable.
 
+use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-/// Prints `label step/total loss rate ETA` at most every `every` of wall time (and on the
-/// last step). Lines, not a redrawn bar, so logs and CI output stay readable.
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Reports `done` of `total` units: a bar on a terminal, otherwise a line at most every
+/// `every` of wall time (and on the last unit).
 #[derive(Debug)]
 pub struct Progress {
     label: String,
@@ -13,19 +18,38 @@ pub struct Progress {
     last: Option<Instant>,
     every: Duration,
     quiet: bool,
+    bar: Option<ProgressBar>,
 }
 
 impl Progress {
-    /// A progress reporter for `total` steps of `unit` (e.g. "samples").
+    /// A progress reporter for `total` steps of `unit` (e.g. "samples"): a bar when stderr
+    /// is a terminal (and `MAFS_PROGRESS` is not `lines`), lines otherwise.
     pub fn new(label: impl Into<String>, total: usize, unit: &'static str) -> Self {
+        let label = label.into();
+        let lines = std::env::var("MAFS_PROGRESS").is_ok_and(|v| v == "lines");
+        let bar = (std::io::stderr().is_terminal() && !lines).then(|| {
+            let bar = ProgressBar::with_draw_target(
+                Some(total as u64),
+                ProgressDrawTarget::stderr_with_hz(4),
+            );
+            let style = ProgressStyle::with_template(&format!(
+                "{{prefix}} {{bar:30.cyan/blue}} {{pos}}/{{len}} {unit} | {{msg}} | {{per_sec}} | {{elapsed_precise}} ETA {{eta}}"
+            ))
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+            bar.set_style(style);
+            bar.set_prefix(format!("[{label}]"));
+            bar
+        });
         Self {
-            label: label.into(),
+            label,
             total,
             unit,
             start: Instant::now(),
             last: None,
             every: Duration::from_secs(5),
             quiet: false,
+            bar,
         }
     }
 
@@ -38,12 +62,36 @@ impl Progress {
     /// Silences output (tests).
     pub fn quiet(mut self, quiet: bool) -> Self {
         self.quiet = quiet;
+        if quiet && let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
         self
+    }
+
+    /// Whether this reporter draws a bar (stderr is a terminal).
+    pub fn is_bar(&self) -> bool {
+        self.bar.is_some()
+    }
+
+    /// Prints a line without breaking the bar.
+    pub fn println(&self, line: &str) {
+        match &self.bar {
+            Some(b) => b.println(line),
+            None => eprintln!("{line}"),
+        }
     }
 
     /// Reports that `done` of `total` units are finished; `extra` is appended (e.g. the loss).
     pub fn update(&mut self, done: usize, extra: &str) {
         if self.quiet {
+            return;
+        }
+        if let Some(b) = &self.bar {
+            b.set_position(done as u64);
+            b.set_message(extra.to_string());
+            if done >= self.total {
+                b.finish();
+            }
             return;
         }
         let now = Instant::now();
@@ -68,6 +116,16 @@ impl Progress {
             fmt_secs(elapsed),
             fmt_secs(eta)
         );
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(b) = self.bar.take()
+            && !b.is_finished()
+        {
+            b.abandon();
+        }
     }
 }
 

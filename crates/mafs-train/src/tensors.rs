@@ -88,14 +88,15 @@ pub fn collapse(rows: Vec<TensorRow>) -> Vec<TensorRow> {
 
 /// The rows as a Markdown table (`| name | dtype | shape |`).
 pub fn markdown(rows: &[TensorRow]) -> String {
-    let mut s = String::from("| name | dtype | shape |\n|------|-------|-------|\n");
+    let mut t = mafs_core::table::Table::new(["name", "dtype", "shape"]);
     for r in rows {
-        s.push_str(&format!(
-            "| `{}` | {} | `{:?}` |\n",
-            r.name, r.dtype, r.shape
-        ));
+        t.row([
+            format!("`{}`", r.name),
+            r.dtype.to_string(),
+            format!("`{:?}`", r.shape),
+        ]);
     }
-    s
+    t.to_string()
 }
 
 /// Parses the rows of a table [`markdown`] wrote (other lines are skipped).

@@ -12,9 +12,11 @@ use std::sync::Arc;
 use std::sync::mpsc::sync_channel;
 
 use burn::grad_clipping::GradientClippingConfig;
+use burn::lr_scheduler::module_lr_scheduler::{ModuleLearningRate, ModuleLrScheduler};
+use burn::module::ParamGroup;
 use burn::optim::{AdamWConfig, ModuleOptimizer};
 use burn::tensor::Device;
-use mafs_data::corrupt::{CorruptionAugmenter, CorruptionAugmenterConfig, DonorPool};
+use mafs_data::corrupt::{CorruptionAugmenter, DonorPool};
 use mafs_data::{Instance, InstanceTransform, Split};
 use mafs_scheduler::TemperatureSchedule;
 use rand::SeedableRng;
@@ -28,16 +30,21 @@ use crate::data::{TaskDataset, Vocabulary, load_splits, make_batcher, to_model_b
 use crate::error::TrainError;
 use crate::eval::{EvalOptions, EvalReport, evaluate};
 use crate::lr::WarmupCosine;
+use crate::metrics_log::{MetricsLog, StepRecord};
 use crate::model::{LossParts, MafsModel, build_model};
 use crate::progress::Progress;
+use crate::schedcheck::{SchedulerCheck, scheduler_check};
 
 /// How to run training (what is not part of the run's identity).
 #[derive(Debug, Clone)]
 pub struct TrainOptions {
     /// Run directory.
     pub out: PathBuf,
-    /// Continue the run in `out` from its last checkpoint.
+    /// Continue the run in `out` from its last good checkpoint; an error when it has none
+    /// unless `resume_or_start` is set.
     pub resume: bool,
+    /// With `resume`: start afresh when `out` has no checkpoint yet.
+    pub resume_or_start: bool,
     /// Device to train on (an autodiff device is derived from it).
     pub device: Device,
     /// No progress lines.
@@ -59,6 +66,7 @@ impl TrainOptions {
         Self {
             out: out.into(),
             resume: false,
+            resume_or_start: false,
             device: Device::flex(),
             quiet: false,
             stop_after: None,
@@ -82,6 +90,10 @@ pub struct EpochRecord {
     pub mean_weights: Vec<f64>,
     /// Validation report.
     pub validation: Option<EvalReport>,
+    /// What a fixed corrupted copy of the validation split did to the weights (adaptive
+    /// fusions with corruption-aware training).
+    #[serde(default)]
+    pub scheduler_check: Option<SchedulerCheck>,
     /// Training throughput, samples per second.
     pub samples_per_second: f64,
 }
@@ -113,7 +125,7 @@ pub fn epoch_batches(n: usize, batch_size: usize, seed: u64, epoch: usize) -> Ve
     let mut idx: Vec<usize> = (0..n).collect();
     idx.shuffle(&mut ChaCha8Rng::seed_from_u64(mix(
         seed,
-        0xE90C + epoch as u64,
+        0xE90C_u64.wrapping_add(epoch as u64),
     )));
     idx.chunks_exact(batch_size).map(|c| c.to_vec()).collect()
 }
@@ -127,15 +139,7 @@ fn augmenter(
     if !c.enabled {
         return Ok(None);
     }
-    let cfg = CorruptionAugmenterConfig {
-        p_image: c.p_image,
-        p_text: c.p_text,
-        p_pair: c.p_pair,
-        severity_min: c.severity_min,
-        severity_max: c.severity_max,
-        seed: config.seed,
-        ..CorruptionAugmenterConfig::default()
-    };
+    let cfg = c.augmenter_config(config.seed);
     let donors = Arc::new(DonorPool::from_instances(train));
     let aug = CorruptionAugmenter::new(cfg, Some(donors))
         .map_err(|e| TrainError::Config(e.to_string()))?;
@@ -153,12 +157,33 @@ pub fn optimizer(config: &RunConfig) -> ModuleOptimizer {
     c.init()
 }
 
-/// The scheduler temperature schedule of a run.
+/// The learning rate of each parameter at one step: `base` everywhere, times the scheduler's
+/// `lr_scale` for the fusion weighting and the confidence networks.
+pub fn module_lr(config: &RunConfig, model: &MafsModel, base: f64) -> ModuleLearningRate {
+    let scale = config.scheduler.lr_scale;
+    if scale == 1.0 {
+        return base.into();
+    }
+    let mut ids = ParamGroup::ids_from_module(model.weighting.clone());
+    if let Some(c) = &model.confidence {
+        ids = ids.fuse(&ParamGroup::ids_from_module(c.clone()));
+    }
+    ModuleLrScheduler::new(base)
+        .with_group(ids, base * scale)
+        .step()
+}
+
+/// The scheduler temperature schedule of a run: constant `tau` (the default), or a cosine
+/// from `tau_start` down to `tau` when `tau_start` is set.
 pub fn tau_schedule(config: &RunConfig, total_steps: usize) -> TemperatureSchedule {
-    TemperatureSchedule::Cosine {
-        tau_start: config.optim.tau_start,
-        tau_min: config.optim.tau_min,
-        total_steps: total_steps.max(1),
+    let s = &config.scheduler;
+    match s.tau_start {
+        None => TemperatureSchedule::Constant { tau: s.tau },
+        Some(start) => TemperatureSchedule::Cosine {
+            tau_start: start,
+            tau_min: s.tau,
+            total_steps: total_steps.max(1),
+        },
     }
 }
 
@@ -192,7 +217,7 @@ pub fn prepare(
 pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, TrainError> {
     config.validate()?;
     let run = RunDir::create(&opts.out)?;
-    let resuming = opts.resume && run.latest()?.is_some();
+    let resuming = crate::checkpoint::resuming(&run, opts.resume, opts.resume_or_start)?;
     if resuming {
         let saved: RunConfig = run.read_json("config.json")?;
         if &saved != config {
@@ -201,11 +226,6 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
                 run.path().display()
             )));
         }
-    } else if run.latest()?.is_some() {
-        return Err(TrainError::Config(format!(
-            "{} already holds a run; pass --resume to continue it or choose another --out",
-            run.path().display()
-        )));
     } else {
         run.write_json("config.json", config)?;
     }
@@ -219,6 +239,7 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
         None => opts.device.clone().autodiff(),
     };
     let (splits, vocab, model) = prepare(config, &run, resuming, &device)?;
+    let run = run.with_fingerprints(config, &splits[&Split::Train])?;
     let mut model = model;
     let mut optim = optimizer(config);
     let mut state = TrainState {
@@ -238,6 +259,9 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
         state = s;
         if run.file("metrics.json").is_file() {
             history = run.read_json("metrics.json")?;
+            // metrics.json is written before the pointer moves: drop records of epochs the
+            // checkpoint does not hold (a crash in between)
+            history.retain(|r: &EpochRecord| r.epoch <= state.epoch);
         }
     }
     let train_set = if config.all_pairs {
@@ -246,6 +270,11 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
         TaskDataset::sampled(config.task, splits[&Split::Train].clone(), config.seed)
     };
     let bs = config.optim.batch_size;
+    let mut log = MetricsLog::open(
+        run.path(),
+        resuming.then_some((state.step, state.epoch)),
+        bs,
+    )?;
     if let Some(p) = &parallel {
         p.shards(bs)?;
     }
@@ -291,6 +320,16 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
             restore_partial(&state.partial_sums, model.spec.n_modalities());
         let mut done_here = 0usize;
         let first = state.batch_in_epoch;
+        if first > order.len() {
+            return Err(TrainError::BrokenCheckpoint {
+                path: run.path().to_path_buf(),
+                reason: format!(
+                    "the checkpoint is at batch {first} of epoch {}, which has {} batches",
+                    epoch + 1,
+                    order.len()
+                ),
+            });
+        }
         let mut slot = Some(model);
         // Batches are assembled on a second thread, one ahead of the training step.
         let stopped = std::thread::scope(|scope| -> Result<bool, TrainError> {
@@ -333,7 +372,8 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
                     });
                 }
                 let m = slot.take().expect("the model is in its slot");
-                slot = Some(optim.step(lr.at(step), m, out.grads));
+                let step_lr = module_lr(config, &m, lr.at(step));
+                slot = Some(optim.step(step_lr, m, out.grads));
                 state.step += 1;
                 state.batch_in_epoch = first + k + 1;
                 state.last_loss = Some(out.parts.total);
@@ -353,6 +393,14 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
                         tau.tau(step)
                     ),
                 );
+                log.step(&StepRecord {
+                    step: state.step,
+                    epoch: epoch + 1,
+                    loss: &out.parts,
+                    lr: lr.at(step),
+                    tau: tau.tau(step),
+                    mean_weights: &out.mean_weights,
+                })?;
                 let every = config.optim.checkpoint_every;
                 if every > 0
                     && state.step.is_multiple_of(every)
@@ -384,24 +432,32 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
         state.epoch_losses.push(mean.total);
         state.epoch += 1;
         state.batch_in_epoch = 0;
-        let validation = if opts.validate && !val.is_empty() {
+        let (validation, check) = if opts.validate && !val.is_empty() {
+            let eval_tau = tau.tau(state.step);
             let eval_opts = EvalOptions {
-                tau: tau.tau(state.step),
+                tau: eval_tau,
                 rerank_k: config.itm_rerank_k.min(8),
+                per_instance: true,
                 ..EvalOptions::default()
             };
-            Some(evaluate(
+            let mut report = evaluate(&model, val.clone(), &vocab, &eval_opts, &opts.device)?;
+            let check = scheduler_check(
                 &model,
-                val.clone(),
+                config,
+                &val,
+                &report,
                 &vocab,
-                &eval_opts,
+                eval_tau,
                 &opts.device,
-            )?)
+            )?;
+            // the per-instance rows served the check; metrics.json keeps the summary
+            report.instances.clear();
+            (Some(report), check)
         } else {
-            None
+            (None, None)
         };
         if let (Some(v), false) = (&validation, opts.quiet) {
-            eprintln!(
+            progress.println(&format!(
                 "[train {} {}] epoch {} validation: {}",
                 config.task,
                 config.fusion,
@@ -412,7 +468,16 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
                     .map(|(k, v)| format!("{k} {v:.2}"))
                     .collect::<Vec<_>>()
                     .join(", ")
-            );
+            ));
+            if let Some(c) = &check {
+                progress.println(&format!(
+                    "[train {} {}] epoch {} weights on a corrupted copy: {}",
+                    config.task,
+                    config.fusion,
+                    state.epoch,
+                    c.summary()
+                ));
+            }
         }
         history.push(EpochRecord {
             epoch: state.epoch,
@@ -420,10 +485,12 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
             loss: mean,
             mean_weights: weight_sums.iter().map(|s| s / n).collect(),
             validation,
+            scheduler_check: check,
             samples_per_second: done_here as f64 * bs as f64 / secs,
         });
-        run.save(&model, &optim, &state, opts.keep)?;
+        log.epoch(history.last().expect("pushed above"))?;
         run.write_json("metrics.json", &history)?;
+        run.save(&model, &optim, &state, opts.keep)?;
     }
     Ok(TrainOutcome {
         run,
@@ -444,16 +511,12 @@ pub fn load_run(
     let config: RunConfig = run.read_json("config.json")?;
     let vocab = Vocabulary::load(&run)?;
     let model = build_model(&config, vocab.sizes(), device)?;
-    let dir = run.latest()?.ok_or_else(|| TrainError::BrokenCheckpoint {
-        path: run.path().to_path_buf(),
-        reason: "the run has no checkpoint yet".into(),
-    })?;
-    let state_text =
-        std::fs::read_to_string(dir.join("state.json")).map_err(|e| TrainError::io(&dir, e))?;
-    let state: TrainState = serde_json::from_str(&state_text).map_err(|e| TrainError::Json {
-        path: dir.join("state.json"),
-        source: e,
-    })?;
+    let (dir, state) = run
+        .latest_verified()?
+        .ok_or_else(|| TrainError::BrokenCheckpoint {
+            path: run.path().to_path_buf(),
+            reason: "the run has no checkpoint yet".into(),
+        })?;
     let model = crate::checkpoint::load_safetensors(model, &dir.join("model.safetensors"))?;
     Ok((config, vocab, model, state))
 }

@@ -25,6 +25,10 @@ fn two_devices_reach_the_weights_of_one() {
     config.optim.batch_size = 8;
     config.loss.lambda_proto = 0.0;
     config.corruption_aware.enabled = false;
+    // Running statistics come from the first shard only (as PyTorch DDP's rank-0 buffers),
+    // not from the whole batch: the exact parity holds without them.
+    config.scheduler.standardize = false;
+    config.scheduler.confidence_standardize = false;
     let one = tempfile::tempdir().unwrap();
     let two = tempfile::tempdir().unwrap();
     let mut opts = TrainOptions::new(one.path());
@@ -69,4 +73,27 @@ fn a_batch_smaller_than_the_device_count_is_refused() {
     opts.devices = vec![Device::flex(); 3];
     let e = train(&config, &opts).err().unwrap().to_string();
     assert!(e.contains("batch of 2") && e.contains("3 devices"), "{e}");
+}
+
+/// With two workers the running statistics are updated once per step (by the first shard),
+/// not once per worker: the standardizer's batch count equals the step count.
+#[test]
+fn two_devices_update_running_statistics_once_per_step() {
+    let _guard = common::serial();
+    let mut config = common::small_config(Task::Vqa, FusionKind::MaAfs, 5);
+    config.optim.batch_size = 8;
+    config.corruption_aware.enabled = false;
+    assert!(config.scheduler.standardize);
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = TrainOptions::new(dir.path());
+    opts.quiet = true;
+    opts.validate = false;
+    opts.devices = vec![Device::flex(), Device::flex()];
+    let out = train(&config, &opts).unwrap();
+    let mafs_scheduler::FusionWeighting::MaAfsMlp(s) = &out.model.weighting else {
+        panic!("ma-afs has the MLP scheduler");
+    };
+    let norm = s.norm.as_ref().expect("standardised inputs");
+    let batches: f32 = norm.batches.value().into_scalar();
+    assert_eq!(batches as usize, out.state.step, "one update per step");
 }

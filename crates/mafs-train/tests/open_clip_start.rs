@@ -107,6 +107,7 @@ fn text_instance(id: u64, text: &str) -> Arc<Instance> {
         sentids: vec![id],
         side_text: None,
         questions: vec![],
+        corruptions: Vec::new(),
     })
 }
 
@@ -180,7 +181,10 @@ fn hf_tokenizer_and_run_text_tower_reproduce_open_clip() {
 fn frozen_imported_towers_stay_put_while_the_heads_train_across_a_resume() {
     let dir = tempfile::tempdir().unwrap();
     let (towers, encoders, preset) = import("tiny-gelu", dir.path());
-    let cfg = config(&preset, &encoders, true);
+    let mut cfg = config(&preset, &encoders, true);
+    // a checkpoint after the first step, so that the second process resumes from it (a
+    // --resume without a checkpoint is an error)
+    cfg.optim.checkpoint_every = 1;
     let run = dir.path().join("run");
     let mut opts = TrainOptions::new(&run);
     opts.quiet = true;

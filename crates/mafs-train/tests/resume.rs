@@ -89,19 +89,27 @@ fn diverging_loss_stops_with_an_error_and_keeps_the_last_good_checkpoint() {
     let mut opts = TrainOptions::new(dir.path());
     opts.quiet = true;
     opts.validate = false;
-    match train(&config, &opts) {
+    // Either the loss turns non-finite first, or the weights do and the save refuses them:
+    // both keep the last good checkpoint.
+    let (step, last_good, exact) = match train(&config, &opts) {
         Err(TrainError::NonFiniteLoss {
             step, last_good, ..
-        }) => {
-            assert!(step >= 1, "the first step starts from finite weights");
-            assert!(last_good.contains("step-"), "{last_good}");
-            // The kept checkpoint still loads.
-            let (_, _, model, state) =
-                mafs_train::train::load_run(dir.path(), &burn::tensor::Device::flex()).unwrap();
-            assert_eq!(state.step, step);
-            assert!(model.spec.n_modalities() >= 2);
-        }
-        Err(other) => panic!("expected NonFiniteLoss, got {other}"),
+        }) => (step, last_good, true),
+        Err(TrainError::NonFiniteWeights {
+            step, last_good, ..
+        }) => (step, last_good, false),
+        Err(other) => panic!("expected NonFiniteLoss or NonFiniteWeights, got {other}"),
         Ok(out) => panic!("training with lr 1e30 finished: {:?}", out.state),
+    };
+    assert!(step >= 1, "the first step starts from finite weights");
+    assert!(last_good.contains("step-"), "{last_good}");
+    // The kept checkpoint still loads.
+    let (_, _, model, state) =
+        mafs_train::train::load_run(dir.path(), &burn::tensor::Device::flex()).unwrap();
+    if exact {
+        assert_eq!(state.step, step);
+    } else {
+        assert!(state.step < step, "{} < {step}", state.step);
     }
+    assert!(model.spec.n_modalities() >= 2);
 }

@@ -49,3 +49,21 @@ fn captioning_trains_with_fixed_query() {
 fn vqa_trains_with_monotone_scheduler() {
     run(Task::Vqa, FusionKind::MaAfsMonotone);
 }
+
+/// The option that takes VQA's reliability from leaving each modality out trains, and its
+/// target reaches the scheduler (a KL term that is not zero).
+#[test]
+fn vqa_trains_with_the_leave_one_out_target() {
+    let _guard = common::serial();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = common::small_config(Task::Vqa, FusionKind::MaAfs, 3);
+    config.optim.batch_size = 8;
+    config.scheduler.vqa_leave_one_out = true;
+    let mut opts = TrainOptions::new(dir.path());
+    opts.quiet = true;
+    opts.validate = false;
+    let out = train(&config, &opts).unwrap();
+    let rec = &out.history[0];
+    assert!(rec.loss.total.is_finite(), "{rec:?}");
+    assert!(rec.loss.sched > 0.0, "{rec:?}");
+}

@@ -10,6 +10,7 @@ use mafs_data::Split;
 use mafs_data::corrupt::gallery::{gallery_legend, image_gallery, text_gallery};
 use mafs_data::corrupt::{Corruption, ImageCorruption, SizeProfile, SynonymTable, TextCorruption};
 use mafs_data::world::{World, WorldConfig};
+use mafs_eval::plot::grid::ImageGrid;
 
 /// Arguments of `mafs corrupt`.
 #[derive(Args, Debug)]
@@ -97,8 +98,20 @@ fn gallery(g: GalleryArgs) -> anyhow::Result<ExitCode> {
         .image
         .clone()
         .context("the world scene has no image")?;
-    let grid = image_gallery(&img, g.seed, scene.id);
-    grid.save(&g.out)
+    let cells = image_gallery(&img, g.seed, scene.id);
+    let grid = ImageGrid {
+        title: format!(
+            "image corruptions of scene {} ({} {}, seed {}), clean and severities 1-5",
+            scene.id, g.split, g.index, g.seed
+        ),
+        columns: cells.columns,
+        rows: cells.rows,
+        zoom: None,
+    }
+    .render()?;
+    let png =
+        mafs_eval::plot::draw::encode_png(grid.width(), grid.height(), grid.clone().into_raw())?;
+    mafs_eval::atomic::write_atomic(&g.out, &png)
         .with_context(|| format!("writing {}", g.out.display()))?;
     let p = SizeProfile::for_size(img.width() as usize, img.height() as usize);
     println!(

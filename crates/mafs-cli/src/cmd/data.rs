@@ -2,7 +2,9 @@
 //! validate datasets on disk.
 //!
 //! ```text
-//! mafs data export --out DIR [--split train,val,test,shift] [--seed S] [--config FILE]
+//! mafs data export --out DIR [--format karpathy|coco|wds|parquet] [--split train,val,test,shift] [--seed S] [--config FILE]
+//! mafs data check --data SPEC [--images DIR]
+//! mafs data stats --data SPEC [--images DIR] [--skip-bad]
 //! mafs data stats [--seed S] [--config FILE]
 //! mafs data stats --karpathy FILE [--images DIR] [--skip-bad]
 //! mafs data stats --vqa-questions FILE --vqa-annotations FILE [--images DIR] [--skip-bad]
@@ -15,9 +17,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use mafs_data::check::{check_karpathy, check_vqa};
-use mafs_data::export::export;
+use mafs_data::export::{ExportFormat, export_as};
 use mafs_data::karpathy::{KarpathyOptions, load_karpathy};
 use mafs_data::report::LoadReport;
+use mafs_data::source::{DataSource, LoadOptions, load_splits};
 use mafs_data::stats::{answer_balance, split_stats};
 use mafs_data::vqa::{ImageLayout, VqaOptions, load_vqa};
 use mafs_data::world::{World, WorldConfig};
@@ -107,6 +110,13 @@ struct ExportArgs {
     /// Splits to export (comma-separated; default all).
     #[arg(long, value_delimiter = ',')]
     split: Vec<String>,
+    /// Format: karpathy (Karpathy + VQA v2 JSON and PNGs), coco (captions_<split>.json),
+    /// wds (WebDataset .tar shards) or parquet (tables with the images inside).
+    #[arg(long, default_value = "karpathy")]
+    format: ExportFormat,
+    /// Samples per WebDataset shard.
+    #[arg(long, default_value_t = 1000)]
+    per_shard: usize,
     #[command(flatten)]
     world: WorldArgs,
 }
@@ -115,6 +125,9 @@ struct ExportArgs {
 struct StatsArgs {
     #[command(flatten)]
     world: WorldArgs,
+    /// Read any --data spec instead of generating the world.
+    #[arg(long, value_name = "SPEC")]
+    data: Option<String>,
     /// Read a Karpathy caption file instead of generating the world.
     #[arg(long)]
     karpathy: Option<PathBuf>,
@@ -138,6 +151,10 @@ struct StatsArgs {
 
 #[derive(clap::Args, Debug)]
 struct CheckArgs {
+    /// Any --data spec (coco:..., wds:..., parquet:..., vqa:train=Q,A;val=Q,A, ...): every
+    /// split is read and every image decoded.
+    #[arg(long, value_name = "SPEC")]
+    data: Option<String>,
     /// Karpathy caption file.
     #[arg(long)]
     karpathy: Option<PathBuf>,
@@ -187,7 +204,7 @@ fn run_export(a: ExportArgs) -> anyhow::Result<ExitCode> {
             .collect::<anyhow::Result<_>>()?
     };
     let instances: Vec<Instance> = splits.iter().flat_map(|s| world.split(*s)).collect();
-    let summary = export(&instances, &a.out, "mafs-world")?;
+    let summary = export_as(&instances, &a.out, a.format, "mafs-world", a.per_shard)?;
     println!(
         "wrote {} images, {} captions, {} questions to {} (seed {})",
         summary.images,
@@ -240,8 +257,28 @@ fn print_report(report: &LoadReport) {
     println!("{report}");
 }
 
+/// Every split of a `--data` spec, with the report (bad records skipped when `skip_bad`).
+fn read_spec(
+    spec: &str,
+    images: Option<PathBuf>,
+    skip_bad: bool,
+) -> anyhow::Result<(Vec<Instance>, LoadReport)> {
+    let source = DataSource::parse(spec, images, 0).with_context(|| format!("--data `{spec}`"))?;
+    // Images are decoded to check them and dropped: a large dataset fits.
+    let opts = LoadOptions {
+        skip_bad,
+        keep_images: false,
+        ..LoadOptions::new(64)
+    };
+    let (splits, report) = load_splits(&source, &opts)?;
+    Ok((splits.into_values().flatten().collect(), report))
+}
+
 fn run_stats(a: StatsArgs) -> anyhow::Result<ExitCode> {
-    let (instances, report) = if let Some(k) = &a.karpathy {
+    let (instances, report) = if let Some(spec) = &a.data {
+        let (i, r) = read_spec(spec, a.images.clone(), a.skip_bad)?;
+        (i, Some(r))
+    } else if let Some(k) = &a.karpathy {
         let opts = KarpathyOptions {
             images_dir: a.images.clone(),
             image_size: None,
@@ -285,12 +322,17 @@ fn run_stats(a: StatsArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_check(a: CheckArgs) -> anyhow::Result<ExitCode> {
-    if a.karpathy.is_none() && a.vqa_questions.is_none() {
+    if a.karpathy.is_none() && a.vqa_questions.is_none() && a.data.is_none() {
         bail!(
-            "mafs data check: give --karpathy FILE and/or --vqa-questions FILE --vqa-annotations FILE"
+            "mafs data check: give --data SPEC, --karpathy FILE and/or --vqa-questions FILE --vqa-annotations FILE"
         );
     }
     let mut bad = 0;
+    if let Some(spec) = &a.data {
+        let (_, r) = read_spec(spec, a.images.clone(), true)?;
+        print_report(&r);
+        bad += r.skipped.len();
+    }
     if let Some(k) = &a.karpathy {
         let r = check_karpathy(k, a.images.as_deref())?;
         print_report(&r);

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use mafs_data::Split;
 use mafs_data::corrupt::{CorruptionSpec, DonorPool};
-use mafs_train::data::load_splits;
+use mafs_eval::weights::{shift_table as weight_shift_table, signal_table};
+use mafs_train::data::load_split;
 use mafs_train::device::parse_device;
 use mafs_train::eval::{EvalOptions, evaluate};
 use mafs_train::train::{load_run, tau_schedule};
@@ -21,9 +22,18 @@ pub struct EvalArgs {
     /// Corruption spec, e.g. `image:gaussian_noise:3`, `text:missing`, several comma-separated.
     #[arg(long)]
     pub corrupt: Option<String>,
-    /// Split: val, test or shift.
+    /// Split: val, test or shift (of the run's data, or of --data).
     #[arg(long, default_value = "test")]
     pub split: Split,
+    /// Evaluate on this dataset instead of the run's own (cross-dataset transfer): any
+    /// spec `mafs train --data` takes (karpathy:FILE, coco:FILE, vqa:val=Q,A,
+    /// wds:SHARDS, parquet:FILE); the run's tokenizer and answer vocabulary are applied and
+    /// the unknown tokens and answers counted in the report.
+    #[arg(long, value_name = "SPEC")]
+    pub data: Option<String>,
+    /// Image folder of --data (formats whose records name image files).
+    #[arg(long, value_name = "DIR")]
+    pub images: Option<PathBuf>,
     /// Batch size.
     #[arg(long, default_value_t = 64)]
     pub batch_size: usize,
@@ -50,12 +60,20 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
     let device = parse_device(&args.device)?;
     let (config, vocab, model, state) =
         load_run(&args.run, &device).with_context(|| format!("loading {}", args.run.display()))?;
-    let splits = load_splits(&config.data, model.spec.image_size as u32)?;
-    let instances = splits
-        .get(&args.split)
-        .cloned()
-        .filter(|v| !v.is_empty())
-        .with_context(|| format!("the run's data has no `{}` split", args.split))?;
+    let size = model.spec.image_size as u32;
+    let (instances, coverage) = match &args.data {
+        Some(spec) => {
+            let t =
+                super::transfer::load(spec, args.images.clone(), args.split, size, config.task)?;
+            let c = super::transfer::report_coverage("eval", &t, &vocab);
+            (t.instances, Some(c))
+        }
+        None => {
+            let instances = load_split(&config.data, args.split, size)
+                .with_context(|| format!("the run's data has no `{}` split", args.split))?;
+            (instances, None)
+        }
+    };
     let specs: Vec<Option<CorruptionSpec>> = match &args.corrupt {
         Some(text) => {
             let spec = CorruptionSpec::parse(text)
@@ -75,35 +93,60 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
         None => vec![None],
     };
     let steps = state.step.max(1);
+    let opts = |transform: Option<Arc<dyn mafs_data::InstanceTransform>>| EvalOptions {
+        batch_size: args.batch_size,
+        tau: tau_schedule(&config, steps).tau(steps),
+        rerank_k: args.rerank_k,
+        transform,
+        beam_size: args.beam,
+        per_instance: true,
+    };
+    // The clean evaluation is the reference every condition's weights are paired with.
+    let clean = evaluate(&model, instances.clone(), &vocab, &opts(None), &device)?;
     let mut results = Vec::new();
+    let mut shifts = Vec::new();
     for spec in specs {
-        let name = spec
-            .as_ref()
-            .map_or_else(|| "clean".to_string(), |s| s.to_string());
-        let opts = EvalOptions {
-            batch_size: args.batch_size,
-            tau: tau_schedule(&config, steps).tau(steps),
-            rerank_k: args.rerank_k,
-            transform: spec.map(|s| Arc::new(s) as Arc<dyn mafs_data::InstanceTransform>),
-            beam_size: args.beam,
-            per_instance: false,
+        let (name, report) = match spec {
+            None => ("clean".to_string(), clean.clone()),
+            Some(s) => {
+                let name = s.to_string();
+                let t = Arc::new(s) as Arc<dyn mafs_data::InstanceTransform>;
+                (
+                    name,
+                    evaluate(&model, instances.clone(), &vocab, &opts(Some(t)), &device)?,
+                )
+            }
         };
-        let report = evaluate(&model, instances.clone(), &vocab, &opts, &device)?;
+        let shift = report.weight_shift(&clean)?;
+        if name != "clean" {
+            shifts.push((name.clone(), shift.clone()));
+        }
         results.push(serde_json::json!({
             "corrupt": name,
             "metrics": report.metrics,
             "modalities": report.modalities,
             "mean_weights": report.mean_weights,
+            "weight_shift": shift,
             "n": report.n,
         }));
     }
+    if !shifts.is_empty() {
+        eprintln!(
+            "fusion weights against the same instances clean (paired), and the AUROC of each \
+             modality's weight as a detector of its own corruption:\n{}\nsignal means, clean → on the corrupted rows:\n{}",
+            weight_shift_table(&shifts),
+            signal_table(&shifts)
+        );
+    }
     let text = serde_json::to_string_pretty(&serde_json::json!({
         "run": args.run,
+        "data": args.data.as_deref().unwrap_or("the run's own"),
         "split": args.split,
+        "coverage": coverage,
         "results": results,
     }))?;
     if let Some(path) = &args.json {
-        mafs_train::atomic::write_atomic(path, text.as_bytes())
+        mafs_eval::atomic::write_atomic(path, text.as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
     }
     println!("{text}");

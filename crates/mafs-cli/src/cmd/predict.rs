@@ -63,6 +63,7 @@ pub fn run(args: PredictArgs) -> Result<ExitCode> {
         sentids: vec![0],
         side_text: args.text.clone(),
         questions: Vec::new(),
+        corruptions: Vec::new(),
     };
     let steps = state.step.max(1);
     let tau = tau_schedule(&config, steps).tau(steps);

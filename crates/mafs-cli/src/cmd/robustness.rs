@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use super::train::{SchedulerArgs, read_patch};
 use anyhow::{Context, Result, bail};
+use mafs_eval::atomic::write_atomic;
 use mafs_eval::plot::Figure;
 use mafs_eval::robustness::figures::{
     severity_figure, weight_distribution_figure, weight_severity_figure, weight_uncertainty_figure,
@@ -22,7 +24,6 @@ use mafs_eval::robustness::report::{ReportHeader, markdown};
 use mafs_eval::robustness::results::{CellInstances, CellResult, ConditionSpec};
 use mafs_eval::robustness::stats::BootstrapConfig;
 use mafs_eval::robustness::summary::{SummaryConfig, summarize};
-use mafs_train::atomic::write_atomic;
 use mafs_train::config::{DataSource, FusionKind, RunConfig, Task};
 use mafs_train::device::parse_device;
 use mafs_train::progress::Progress;
@@ -47,11 +48,20 @@ pub struct RobustnessArgs {
     #[arg(long, default_value_t = 3)]
     pub seeds: u64,
     /// Encoder preset.
-    #[arg(long, default_value = "tiny")]
+    #[arg(long, default_value = mafs_encoders::DEFAULT_PRESET)]
     pub preset: String,
     /// Output folder (cells, report, results, figures).
     #[arg(long, default_value = "reports/robustness")]
     pub out: PathBuf,
+    /// Cells trained at the same time, each share of the cells in its own `mafs` process
+    /// (default: the number of cores). A cell keeps about one core busy; every process seeds
+    /// its own generators, so the numbers do not depend on it.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Internal: `K/N`, run only the cells whose index is K modulo N and write no report
+    /// (what the worker processes of --jobs run).
+    #[arg(long, hide = true, value_parser = parse_share)]
+    pub worker: Option<(usize, usize)>,
     /// Corruption families: `modality:name` (evaluated at each severity), `image:missing`
     /// and `text:missing` (once), `both` (the first image and text families together),
     /// groups such as `image:all`, `image:imagenet_c`, `text:all`.
@@ -73,8 +83,8 @@ pub struct RobustnessArgs {
     /// Domain-shift scenes.
     #[arg(long, default_value_t = 200)]
     pub world_shift: usize,
-    /// Epochs.
-    #[arg(long, default_value_t = 3)]
+    /// Epochs (default: the training default).
+    #[arg(long, default_value_t = mafs_train::config::Optim::default().epochs)]
     pub epochs: usize,
     /// Batch size (default: the training default).
     #[arg(long)]
@@ -102,6 +112,15 @@ pub struct RobustnessArgs {
     /// No per-step training progress (the sweep's own progress lines stay).
     #[arg(long)]
     pub quiet: bool,
+    /// The scheduler and corruption-aware training settings.
+    #[command(flatten)]
+    pub scheduler: SchedulerArgs,
+    /// A JSON merge patch over every cell's run configuration (see `mafs train`).
+    #[arg(long, value_name = "JSON|FILE")]
+    pub config_patch: Option<String>,
+    /// Another dataset every cell is also evaluated on (condition `transfer`).
+    #[command(flatten)]
+    pub transfer: super::transfer::EvalDataArgs,
 }
 
 impl RobustnessArgs {
@@ -124,6 +143,12 @@ impl RobustnessArgs {
             c.optim.lr = lr;
         }
         c.itm_rerank_k = self.rerank_k;
+        self.scheduler.apply(&mut c);
+        c.detach_weights =
+            self.scheduler.detach_weights || matches!(fusion, FusionKind::Qmf | FusionKind::Pdf);
+        if let Some(p) = &self.config_patch {
+            c = c.patched(&read_patch(p)?)?;
+        }
         c.validate()?;
         Ok(c)
     }
@@ -157,7 +182,21 @@ impl RobustnessArgs {
             self.reference,
             self.resamples,
             self.out.display()
-        )
+        ) + &self.scheduler.flags()
+            + &self
+                .config_patch
+                .as_ref()
+                .map_or(String::new(), |p| format!(" --config-patch '{p}'"))
+            + &self.transfer.eval_data.as_ref().map_or(String::new(), |d| {
+                format!(
+                    " --eval-data {d}{} --eval-split {}",
+                    self.transfer
+                        .eval_images
+                        .as_ref()
+                        .map_or(String::new(), |i| format!(" --eval-images {}", i.display())),
+                    self.transfer.eval_split
+                )
+            })
     }
 }
 
@@ -171,12 +210,22 @@ struct ResultsFile<'a> {
 }
 
 fn write_figure(dir: &Path, stem: &str, fig: &Figure) -> Result<String> {
-    write_atomic(&dir.join(format!("{stem}.svg")), fig.to_svg().as_bytes())?;
-    let png = fig
-        .to_png()
-        .map_err(|e| anyhow::anyhow!("{stem}.png: {e}"))?;
-    write_atomic(&dir.join(format!("{stem}.png")), &png)?;
+    fig.save(dir, stem)?;
     Ok(format!("figures/{stem}.png"))
+}
+
+/// Parses `K/N` with `K < N`.
+fn parse_share(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("`{s}`: expected K/N with K < N");
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let (k, n) = (
+        k.parse::<usize>().map_err(|_| bad())?,
+        n.parse::<usize>().map_err(|_| bad())?,
+    );
+    if k >= n {
+        return Err(bad());
+    }
+    Ok((k, n))
 }
 
 /// Runs `mafs robustness`.
@@ -187,7 +236,17 @@ pub fn run(args: RobustnessArgs) -> Result<ExitCode> {
     }
     let device = parse_device(&args.device)?;
     let severities = conditions::parse_severities(&args.severities)?;
-    let conds = conditions::conditions(&args.corruptions, &severities)?;
+    let mut conds = conditions::conditions(&args.corruptions, &severities)?;
+    if args.transfer.eval_data.is_some() {
+        conds.push(ConditionSpec {
+            name: "transfer".into(),
+            family: "transfer".into(),
+            severity: None,
+            split: "transfer".into(),
+            spec: String::new(),
+            degraded: Vec::new(),
+        });
+    }
     let mut cells_todo = Vec::new();
     // Seed-major: a stopped sweep has whole seeds (every fusion), which a rerun with fewer
     // --seeds reports as they are.
@@ -200,9 +259,35 @@ pub fn run(args: RobustnessArgs) -> Result<ExitCode> {
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
+    // This process's share of the cells: all of them, or every `n`-th from `k` when the
+    // cells are shared between processes (the parent is share 0).
+    let (share, workers) = match args.worker {
+        Some(share) => (share, Vec::new()),
+        None => {
+            let n = super::workers::jobs(args.jobs, cells_todo.len());
+            if n > 1 {
+                eprintln!(
+                    "[robustness] {} cells shared by {n} processes (--jobs)",
+                    cells_todo.len()
+                );
+            }
+            let started = (1..n)
+                .map(|k| {
+                    super::workers::spawn(
+                        &format!("cells {k}/{n}"),
+                        &["--worker".into(), format!("{k}/{n}").into()],
+                    )
+                })
+                .collect::<Result<Vec<_>>>()?;
+            ((0, n), started)
+        }
+    };
+    let mine = |i: usize| i % share.1 == share.0;
     let pending: usize = cells_todo
         .iter()
-        .map(|c| {
+        .enumerate()
+        .filter(|(i, _)| mine(*i))
+        .map(|(_, c)| {
             let done = cell::load_cell(&cell::cell_dir(&args.out, c));
             conds
                 .iter()
@@ -224,6 +309,9 @@ pub fn run(args: RobustnessArgs) -> Result<ExitCode> {
     let mut cells = Vec::new();
     for (i, config) in cells_todo.iter().enumerate() {
         let dir = cell::cell_dir(&args.out, config);
+        if !mine(i) {
+            continue;
+        }
         if cell::is_done(&dir, &conds) {
             eprintln!(
                 "[robustness] cell {}/{} {} {} seed {}: done, skipped",
@@ -249,10 +337,33 @@ pub fn run(args: RobustnessArgs) -> Result<ExitCode> {
             &args.out,
             &conds,
             &device,
-            args.quiet,
+            (args.quiet, &args.transfer),
             &mut progress,
             &mut done,
         )?);
+    }
+    if args.worker.is_some() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if share.1 > 1 {
+        super::workers::wait_all(workers).context("mafs robustness")?;
+        // every cell in sweep order, the other processes' from their files
+        let mut own = cells.into_iter();
+        cells = Vec::new();
+        for (i, config) in cells_todo.iter().enumerate() {
+            if mine(i) {
+                cells.extend(own.next());
+                continue;
+            }
+            let dir = cell::cell_dir(&args.out, config);
+            cells.push(cell::load_cell(&dir).with_context(|| {
+                format!(
+                    "the worker of cell {} left no results in {}",
+                    i + 1,
+                    dir.display()
+                )
+            })?);
+        }
     }
     // Only the requested conditions, in order.
     for c in &mut cells {
@@ -383,4 +494,18 @@ pub fn run(args: RobustnessArgs) -> Result<ExitCode> {
         start.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_share;
+
+    #[test]
+    fn shares_are_k_of_n() {
+        assert_eq!(parse_share("1/2"), Ok((1, 2)));
+        assert_eq!(parse_share("0/1"), Ok((0, 1)));
+        for bad in ["2/2", "1", "a/2", "1/b", "3/1"] {
+            assert!(parse_share(bad).unwrap_err().contains("K/N"), "{bad}");
+        }
+    }
 }

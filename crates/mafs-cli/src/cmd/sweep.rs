@@ -38,6 +38,7 @@ pub fn train_or_reuse(
         return Ok(None);
     }
     opts.resume = true;
+    opts.resume_or_start = true;
     let start = Instant::now();
     train(config, &opts).with_context(|| format!("training {label} in {}", opts.out.display()))?;
     Ok(Some(start.elapsed().as_secs_f64()))

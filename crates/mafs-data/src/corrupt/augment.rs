@@ -12,7 +12,7 @@ use super::error::CorruptError;
 use super::image::ImageCorruption;
 use super::pair::{DonorPool, PairCorruption, misalign_now};
 use super::rng::{CorruptRng, RngKey, index, unit};
-use super::spec::{Corruption, SpecEntry, apply_entry};
+use super::spec::{Corruption, SpecEntry, apply_entry, mark_misaligned};
 use super::synonyms::SynonymTable;
 use super::text::{TextCorruption, TextTarget};
 use crate::{Instance, InstanceTransform};
@@ -215,7 +215,9 @@ impl InstanceTransform for CorruptionAugmenter {
                     .donors
                     .as_deref()
                     .expect("new() checked donors for p_pair > 0");
-                misalign_now(instance, p, donors, None, &mut rng);
+                if misalign_now(instance, p, donors, None, &mut rng).is_some() {
+                    mark_misaligned(instance, p, entry.severity);
+                }
             }
             _ => apply_entry(&entry, instance, &self.synonyms, None, None, &mut rng),
         }

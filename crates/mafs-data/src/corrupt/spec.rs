@@ -15,7 +15,9 @@ use super::pair::{DonorSource, PairCorruption, misalign};
 use super::rng::{CorruptRng, RngKey};
 use super::synonyms::SynonymTable;
 use super::text::{TextCorruption, TextTarget};
+use crate::batcher::names;
 use crate::{Instance, InstanceTransform};
+use mafs_core::ModalityCorruption;
 
 /// Any corruption of the suite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -412,15 +414,26 @@ pub fn apply_entry(
     rng: &mut CorruptRng,
 ) {
     let sev = entry.severity;
+    let name = entry.corruption.name();
+    let mark = |missing: bool| ModalityCorruption {
+        kind: Some(name.clone()),
+        severity: sev,
+        missing,
+        misaligned: false,
+    };
     match entry.corruption {
         Corruption::Image(c) => {
             if let Some(img) = inst.image.take() {
                 inst.image = c.apply(&img, sev, rng);
+                let missing = inst.image.is_none();
+                inst.mark(names::IMAGE, mark(missing));
             }
         }
         Corruption::Text(TextTarget::Side, c) => {
             if let Some(t) = inst.side_text.take() {
                 inst.side_text = c.apply(&t, sev, synonyms, rng);
+                let missing = inst.side_text.is_none();
+                inst.mark(names::SIDE_TEXT, mark(missing));
             }
         }
         Corruption::Text(TextTarget::Caption, c) => {
@@ -429,6 +442,9 @@ pub fn apply_entry(
                     *cap = t;
                 }
             }
+            if !inst.captions.is_empty() {
+                inst.mark(names::CAPTION, mark(false));
+            }
         }
         Corruption::Text(TextTarget::Question, c) => {
             for qa in inst.questions.iter_mut() {
@@ -436,14 +452,36 @@ pub fn apply_entry(
                     qa.question = t;
                 }
             }
+            if !inst.questions.is_empty() {
+                inst.mark(names::QUESTION, mark(false));
+            }
         }
         Corruption::Pair(p) => {
             let source = donors.unwrap_or_else(|| {
                 panic!("pair corruption `{}` needs donors: wrap the data in CorruptedDataset or call with_donors", entry)
             });
-            misalign(inst, p, sev, source, self_pos, rng);
+            if misalign(inst, p, sev, source, self_pos, rng).is_some() {
+                mark_misaligned(inst, p, sev);
+            }
         }
     }
+}
+
+/// Records a misalignment on the modality that was replaced.
+pub fn mark_misaligned(inst: &mut Instance, kind: PairCorruption, severity: u8) {
+    let modality = match kind {
+        PairCorruption::Misalign => names::SIDE_TEXT,
+        PairCorruption::MisalignCaption => names::CAPTION,
+    };
+    inst.mark(
+        modality,
+        ModalityCorruption {
+            kind: Some(format!("pair:{}", kind.name())),
+            severity,
+            missing: false,
+            misaligned: true,
+        },
+    );
 }
 
 impl FromStr for CorruptionSpec {

@@ -48,6 +48,9 @@ impl Default for WorldConfig {
     }
 }
 
+/// Most bytes of pixels one split of the world may hold.
+pub const MAX_PIXEL_BYTES_PER_SPLIT: u128 = 64 << 30;
+
 impl WorldConfig {
     /// A small world (for tests and quick looks): `n` scenes in train and `n / 4` (at least 2)
     /// in each other split.
@@ -111,6 +114,15 @@ impl WorldConfig {
             ));
         }
         for split in Split::ALL {
+            // every scene is held in memory: bound the pixels before generating them
+            let bytes = self.count(split) as u128 * (self.image_size as u128).pow(2) * 3;
+            if bytes > MAX_PIXEL_BYTES_PER_SPLIT {
+                return Err(bad(
+                    split.as_str(),
+                    "a split whose images fit in 64 GiB (scenes x image_size^2 x 3 bytes)",
+                    format!("{} scenes ({bytes} bytes)", self.count(split)),
+                ));
+            }
             if self.count(split) >= MAX_SCENES_PER_SPLIT {
                 return Err(bad(
                     split.as_str(),

@@ -176,6 +176,7 @@ impl World {
             captions,
             side_text: Some(side_text),
             questions,
+            corruptions: Vec::new(),
         };
         GeneratedScene {
             scene,

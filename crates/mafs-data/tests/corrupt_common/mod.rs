@@ -127,5 +127,6 @@ pub fn instance(id: u64, size: u32) -> Instance {
             answers: vec!["red".to_string(); 10],
             answer: "red".to_string(),
         }],
+        corruptions: Vec::new(),
     }
 }

@@ -1,12 +1,21 @@
-//! Small, dependency-free figures for reports: a grid of panels, each with line (with error
-//! bars), scatter and bar series. A figure is laid out once into drawing primitives
-//! ([`layout::Shape`]); [`svg`] writes them as SVG and [`raster`] as a PNG (text from a
-//! built-in bitmap font), so both files show the same picture.
+//! Figures for reports, drawn with [plotters](https://docs.rs/plotters): a grid of panels,
+//! each with line (with error bars), scatter and bar series, a legend and optional log axes.
+//!
+//! A [`Figure`] is plain data (it serialises to JSON, so tools such as `cargo xtask bench
+//! --scale` can describe one and have it rendered). [`Figure::to_svg`] and [`Figure::to_png`]
+//! run the same drawing code ([`draw`]) on plotters' SVG and bitmap backends, so both files
+//! show the same picture. Text is set in DejaVu Sans, embedded in this crate ([`font`]), so a
+//! PNG looks the same on every machine whatever fonts it has installed.
+//!
+//! [`grid`] lays images out in a labelled grid (the corruption gallery); [`bars`] builds the
+//! grouped bar chart of `mafs compare`.
 
+pub mod bars;
+pub mod draw;
 pub mod font;
-pub mod layout;
-pub mod raster;
-pub mod svg;
+pub mod grid;
+
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -28,7 +37,7 @@ impl Color {
     }
 }
 
-/// The Tableau-10 palette (the colours of `mafs compare`'s chart).
+/// The Tableau-10 palette (colour-blind friendlier than plotters' defaults).
 pub const PALETTE: [Color; 8] = [
     Color(0x4e, 0x79, 0xa7),
     Color(0xf2, 0x8e, 0x2b),
@@ -47,20 +56,26 @@ pub enum Style {
     Line,
     /// Unjoined small dots.
     Scatter,
-    /// Vertical bars of this width (data units) centred on x, from 0 to y.
+    /// Vertical bars of this width (data units) centred on x, from the axis to y, with error
+    /// bars.
     Bars(f64),
+    /// Horizontal bars of this height (data units) centred on y, from the axis to x, with
+    /// horizontal error bars (the error applies to x): for long category names, which then
+    /// read left of the axis.
+    HBars(f64),
 }
 
 /// One series: points `(x, y)` with an optional error (half-height of the error bar).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Series {
-    /// Legend name.
+    /// Legend name (an empty name stays out of the legend).
     pub name: String,
     /// Colour.
     pub color: Color,
     /// Style.
     pub style: Style,
-    /// Points `(x, y, error)`; NaN values are skipped.
+    /// Points `(x, y, error)`; points with a non-finite x or y are skipped, and so are those
+    /// that a log axis cannot show (x or y <= 0).
     pub points: Vec<(f64, f64, f64)>,
 }
 
@@ -76,6 +91,23 @@ impl Series {
     }
 }
 
+/// Where a panel's legend goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Legend {
+    /// Top right corner, inside the plot.
+    #[default]
+    UpperRight,
+    /// Top left corner.
+    UpperLeft,
+    /// Bottom left corner.
+    LowerLeft,
+    /// Bottom right corner.
+    LowerRight,
+    /// No legend.
+    Hidden,
+}
+
 /// One panel: axes, labels and series.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Panel {
@@ -89,10 +121,22 @@ pub struct Panel {
     pub series: Vec<Series>,
     /// Fixed x range, else from the data.
     pub x_range: Option<(f64, f64)>,
-    /// Fixed y range, else from the data (including 0 for bars).
+    /// Fixed y range, else from the data (including 0 for bars on a linear axis).
     pub y_range: Option<(f64, f64)>,
-    /// Labels of integer x ticks (e.g. `0 = clean`), used instead of numbers when given.
+    /// Ticks at these x positions with these labels (e.g. `0 = clean`), instead of numbers.
     pub x_tick_labels: Vec<(f64, String)>,
+    /// Ticks at these y positions with these labels (categories of horizontal bars).
+    #[serde(default)]
+    pub y_tick_labels: Vec<(f64, String)>,
+    /// Logarithmic x axis (base 10).
+    #[serde(default)]
+    pub x_log: bool,
+    /// Logarithmic y axis (base 10).
+    #[serde(default)]
+    pub y_log: bool,
+    /// Where the legend goes.
+    #[serde(default)]
+    pub legend: Legend,
 }
 
 /// A figure: a title and a grid of panels.
@@ -104,37 +148,73 @@ pub struct Figure {
     pub panels: Vec<Panel>,
     /// Panels per row.
     pub columns: usize,
-    /// Panel width in pixels.
+    /// Panel width in (SVG) pixels; the PNG is drawn at [`PNG_SCALE`] times this.
     pub panel_width: usize,
-    /// Panel height in pixels.
+    /// Panel height in (SVG) pixels.
     pub panel_height: usize,
 }
 
+/// The PNG is drawn at this multiple of the SVG's size (sharp text when printed).
+pub const PNG_SCALE: f64 = 2.0;
+
+/// A drawing failure (plotters' or the PNG encoder's), as text.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("drawing the figure: {0}")]
+pub struct PlotError(pub String);
+
 impl Figure {
-    /// A figure of `panels`, `columns` to a row, 360×260 pixels each.
+    /// A figure of `panels`, `columns` to a row, 420×300 pixels each.
     pub fn new(title: impl Into<String>, panels: Vec<Panel>, columns: usize) -> Self {
         Self {
             title: title.into(),
             panels,
             columns: columns.max(1),
-            panel_width: 360,
-            panel_height: 260,
+            panel_width: 420,
+            panel_height: 300,
         }
     }
 
-    /// The figure as an SVG document.
-    pub fn to_svg(&self) -> String {
-        let (w, h, shapes) = layout::layout(self);
-        svg::render(w, h, &shapes)
+    /// Rows of panels.
+    pub fn rows(&self) -> usize {
+        self.panels.len().div_ceil(self.columns.max(1)).max(1)
     }
 
-    /// The figure as a PNG file's bytes.
+    /// The SVG's size in pixels (the title strip included).
+    pub fn size(&self) -> (u32, u32) {
+        let cols = self.columns.max(1).min(self.panels.len().max(1));
+        let w = cols * self.panel_width;
+        let h = self.rows() * self.panel_height + draw::TITLE_HEIGHT as usize;
+        (w as u32, h as u32)
+    }
+
+    /// The figure as an SVG document.
     ///
     /// # Errors
-    /// The PNG encoder's error, as text.
-    pub fn to_png(&self) -> Result<Vec<u8>, String> {
-        let (w, h, shapes) = layout::layout(self);
-        raster::render_png(w, h, &shapes)
+    /// plotters' error, as text.
+    pub fn to_svg(&self) -> Result<String, PlotError> {
+        draw::svg(self)
+    }
+
+    /// The figure as a PNG file's bytes, [`PNG_SCALE`] times the SVG's size.
+    ///
+    /// # Errors
+    /// plotters' or the PNG encoder's error, as text.
+    pub fn to_png(&self) -> Result<Vec<u8>, PlotError> {
+        draw::png(self, PNG_SCALE)
+    }
+
+    /// Writes `DIR/STEM.svg` and `DIR/STEM.png` (each atomically) and returns their paths.
+    ///
+    /// # Errors
+    /// A drawing or I/O error, naming the file.
+    pub fn save(&self, dir: &Path, stem: &str) -> Result<[PathBuf; 2], PlotError> {
+        let svg = dir.join(format!("{stem}.svg"));
+        let png = dir.join(format!("{stem}.png"));
+        crate::atomic::write_atomic(&svg, self.to_svg()?.as_bytes())
+            .map_err(|e| PlotError(format!("{}: {e}", svg.display())))?;
+        crate::atomic::write_atomic(&png, &self.to_png()?)
+            .map_err(|e| PlotError(format!("{}: {e}", png.display())))?;
+        Ok([svg, png])
     }
 }
 
@@ -157,15 +237,27 @@ mod tests {
                 Series::new("hist", PALETTE[1], Style::Bars(0.1), &[(0.5, 3.0)]),
                 Series::new("dots", PALETTE[2], Style::Scatter, &[(0.2, 10.0)]),
             ],
-            x_tick_labels: vec![(0.0, "clean".into())],
+            x_tick_labels: vec![(0.0, "clean".into()), (1.0, "1".into())],
             ..Panel::default()
         };
-        Figure::new("test figure", vec![p.clone(), p], 2)
+        let log = Panel {
+            title: "log axes".into(),
+            x_log: true,
+            y_log: true,
+            series: vec![Series::new(
+                "burn",
+                PALETTE[3],
+                Style::Line,
+                &[(1.0, 10.0), (10.0, 100.0), (0.0, 5.0), (100.0, 900.0)],
+            )],
+            ..Panel::default()
+        };
+        Figure::new("test figure", vec![p, log], 2)
     }
 
     #[test]
     fn svg_names_everything_it_draws() {
-        let s = figure().to_svg();
+        let s = figure().to_svg().unwrap();
         assert!(s.starts_with("<svg") && s.trim_end().ends_with("</svg>"));
         for text in [
             "test figure",
@@ -173,6 +265,8 @@ mod tests {
             "ma-afs",
             "severity",
             "clean",
+            "log axes",
+            "burn",
         ] {
             assert!(s.contains(text), "missing {text}");
         }
@@ -180,14 +274,56 @@ mod tests {
     }
 
     #[test]
-    fn png_is_a_png_of_the_layout_size() {
+    fn png_is_a_png_of_twice_the_svg_size_with_the_series_colours() {
         let f = figure();
         let bytes = f.to_png().unwrap();
         let img = image::load_from_memory(&bytes).unwrap().to_rgb8();
-        let (w, h, _) = layout::layout(&f);
-        assert_eq!((img.width() as usize, img.height() as usize), (w, h));
-        // Something besides the white background was drawn, in the series' colour.
-        let c = PALETTE[0];
-        assert!(img.pixels().any(|p| p.0 == [c.0, c.1, c.2]));
+        let (w, h) = f.size();
+        assert_eq!(
+            (img.width(), img.height()),
+            ((w as f64 * PNG_SCALE) as u32, (h as f64 * PNG_SCALE) as u32)
+        );
+        for c in [PALETTE[0], PALETTE[1], PALETTE[3]] {
+            assert!(
+                img.pixels().any(|p| p.0 == [c.0, c.1, c.2]),
+                "no pixel of {c:?}"
+            );
+        }
+        // Text was drawn: dark pixels in the title strip.
+        let dark = (0..img.width())
+            .flat_map(|x| (0..(draw::TITLE_HEIGHT as f64 * PNG_SCALE) as u32).map(move |y| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0.iter().all(|&v| v < 100))
+            .count();
+        assert!(dark > 50, "title not drawn ({dark} dark pixels)");
+    }
+
+    #[test]
+    fn empty_and_degenerate_panels_still_draw() {
+        let f = Figure::new(
+            "empty",
+            vec![
+                Panel::default(),
+                Panel {
+                    series: vec![Series::new("one", PALETTE[0], Style::Line, &[(1.0, 1.0)])],
+                    y_log: true,
+                    ..Panel::default()
+                },
+            ],
+            1,
+        );
+        assert!(f.to_png().is_ok());
+        assert!(f.to_svg().is_ok());
+    }
+
+    #[test]
+    fn figures_saved_as_json_by_other_tools_still_parse() {
+        // What `cargo xtask bench --scale` writes (no log or legend fields).
+        let json = r#"{"title": "t", "columns": 2, "panel_width": 420, "panel_height": 280,
+            "panels": [{"title": "p", "x_label": "x", "y_label": "y", "x_range": null,
+            "y_range": null, "x_tick_labels": [], "series": [{"name": "burn (mafs)",
+            "color": [78, 121, 167], "style": "Line", "points": [[1.0, 2.0, 0.0]]}]}]}"#;
+        let f: Figure = serde_json::from_str(json).unwrap();
+        assert!(!f.panels[0].y_log);
+        assert!(f.to_png().is_ok());
     }
 }

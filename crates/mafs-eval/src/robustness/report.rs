@@ -4,6 +4,8 @@
 
 use std::fmt::Write;
 
+use mafs_core::table::Table;
+
 use super::results::{CellResult, ConditionSpec, distinct, fusions_of};
 use super::stats::{MeanSpread, PairedBootstrap};
 use super::summary::{Summary, Trend, comparisons, find};
@@ -69,22 +71,22 @@ fn trend_table(
         .first()
         .map(|t| t.values.iter().map(|(sev, _)| sev.to_string()).collect())
         .unwrap_or_default();
-    let _ = writeln!(
-        s,
-        "| {who} | family | {what} at severity {} | slope |\n|---|---|---|---|",
-        severities.join(", ")
-    );
-    for t in trends {
-        let vals: Vec<String> = t.values.iter().map(|(_, v)| value(v.mean)).collect();
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} |",
-            t.against,
-            t.family,
+    let mut t = Table::new([
+        who.to_string(),
+        "family".into(),
+        format!("{what} at severity {}", severities.join(", ")),
+        "slope".into(),
+    ]);
+    for tr in trends {
+        let vals: Vec<String> = tr.values.iter().map(|(_, v)| value(v.mean)).collect();
+        t.row([
+            tr.against.clone(),
+            tr.family.clone(),
             vals.join(", "),
-            pm(&t.slope, slope_digits)
-        );
+            pm(&tr.slope, slope_digits),
+        ]);
     }
+    let _ = write!(s, "{t}");
 }
 
 /// The report as Markdown.
@@ -100,22 +102,24 @@ pub fn markdown(
     let b = &summary.config.bootstrap;
     let _ = writeln!(s, "# Robustness benchmark\n");
     let _ = writeln!(s, "```sh\n{}\n```\n", header.command);
-    let _ = writeln!(s, "| setting | value |\n|---|---|");
+    let mut settings = Table::new(["setting", "value"]);
     for (k, v) in &header.settings {
-        let _ = writeln!(s, "| {k} | {v} |");
+        settings.row([k.as_str(), v.as_str()]);
     }
-    let _ = writeln!(
-        s,
-        "| paired test | bootstrap over seeds and instances, {} resamples, {:.0}% percentile interval, seed {} |",
-        b.resamples,
-        100.0 * b.confidence,
-        b.seed
-    );
-    let _ = writeln!(
-        s,
-        "| wall time of this invocation | {:.0} s |\n",
-        header.wall_seconds
-    );
+    settings.row([
+        "paired test".to_string(),
+        format!(
+            "bootstrap over seeds and instances, {} resamples, {:.0}% percentile interval, seed {}",
+            b.resamples,
+            100.0 * b.confidence,
+            b.seed
+        ),
+    ]);
+    settings.row([
+        "wall time of this invocation".to_string(),
+        format!("{:.0} s", header.wall_seconds),
+    ]);
+    let _ = writeln!(s, "{settings}");
     let _ = writeln!(
         s,
         "Values are mean ± sample sd over seeds (one value: one seed). Tests compare `{ours}` \
@@ -132,10 +136,17 @@ pub fn markdown(
             .map_or("main".to_string(), |c| c.main_metric.clone());
         let _ = writeln!(s, "## {task} ({metric})\n");
         // Summary table.
-        let _ = writeln!(
-            s,
-            "| fusion | clean | shift | mean corrupted | relative robustness | mCE (vs {reference}) | params | weighting params | train s |\n|---|---|---|---|---|---|---|---|---|"
-        );
+        let mut table = Table::new([
+            "fusion".to_string(),
+            "clean".into(),
+            "shift".into(),
+            "mean corrupted".into(),
+            "relative robustness".into(),
+            format!("mCE (vs {reference})"),
+            "params".into(),
+            "weighting params".into(),
+            "train s".into(),
+        ]);
         for f in &fs {
             let clean = find(summary, &task, f, "clean").map(|r| pm(&r.main, 2));
             let shift = find(summary, &task, f, "shift").map(|r| pm(&r.main, 2));
@@ -161,50 +172,45 @@ pub fn markdown(
                 .costs
                 .iter()
                 .find(|c| c.task == task && c.fusion == *f);
-            let _ = writeln!(
-                s,
-                "| {f} | {} | {} | {mean_corr} | {} | {} | {} | {} | {} |",
+            table.row([
+                f.clone(),
                 clean.unwrap_or_else(|| "-".into()),
                 shift.unwrap_or_else(|| "-".into()),
+                mean_corr,
                 rob.map_or("-".into(), |r| pm(&r.relative_robustness, 3)),
                 rob.filter(|r| r.mce.is_finite())
                     .map_or("-".into(), |r| format!("{:.3}", r.mce)),
                 cost.map_or("-".into(), |c| c.params.to_string()),
                 cost.map_or("-".into(), |c| c.weighting_params.to_string()),
                 cost.map_or("-".into(), |c| pm(&c.train_seconds, 0)),
-            );
+            ]);
         }
+        let _ = write!(s, "{table}");
         // Full table.
         let _ = writeln!(s, "\n### Every condition\n");
-        let _ = write!(s, "| condition |");
-        for f in &fs {
-            let _ = write!(s, " {f} |");
-        }
-        let _ = write!(s, " {ours} − baseline (95% CI, p) |\n|---|");
-        for _ in &fs {
-            let _ = write!(s, "---|");
-        }
-        let _ = writeln!(s, "---|");
+        let mut every = Table::new(
+            std::iter::once("condition".to_string())
+                .chain(fs.iter().cloned())
+                .chain([format!("{ours} − baseline (95% CI, p)")]),
+        );
         for c in conditions {
-            let _ = write!(s, "| {} |", c.name);
-            for f in &fs {
-                let v = find(summary, &task, f, &c.name).map_or("-".into(), |r| pm(&r.main, 2));
-                let _ = write!(s, " {v} |");
-            }
             let tests: Vec<String> = comparisons(summary, &task, &c.name)
                 .iter()
                 .map(|(b, t)| format!("vs {b}: {}", test_cell(&t.test)))
                 .collect();
-            let _ = writeln!(
-                s,
-                " {} |",
-                if tests.is_empty() {
-                    "-".into()
-                } else {
-                    tests.join("; ")
-                }
+            every.row(
+                std::iter::once(c.name.clone())
+                    .chain(fs.iter().map(|f| {
+                        find(summary, &task, f, &c.name).map_or("-".into(), |r| pm(&r.main, 2))
+                    }))
+                    .chain([if tests.is_empty() {
+                        "-".into()
+                    } else {
+                        tests.join("; ")
+                    }]),
             );
         }
+        let _ = write!(s, "{every}");
         // The questions.
         let _ = writeln!(s, "\n### The claims, answered by the numbers\n");
         let clean_tests = comparisons(summary, &task, "clean");

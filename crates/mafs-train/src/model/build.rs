@@ -8,12 +8,12 @@ use mafs_heads::{
     ItcHeadConfig, ItmHeadConfig, UnimodalHeadsConfig, VqaHeadConfig,
 };
 use mafs_scheduler::{FusionWeightingConfig, WeightingKind};
-use mafs_signals::{PrototypeEntropyConfig, SignalKind};
+use mafs_signals::{LearnedConfidenceConfig, PrototypeEntropyConfig, SignalKind};
 use serde::{Deserialize, Serialize};
 
 use super::MafsModel;
 use super::heads::{CaptioningHeads, FusionModule, RetrievalHeads, TaskModule, VqaHeads};
-use crate::config::{FusionKind, RunConfig, Task};
+use crate::config::{FusionKind, RunConfig, SchedulerSettings, Task};
 use crate::error::TrainError;
 
 /// Everything about a model that is not a weight: enough to rebuild it from `config.json`.
@@ -43,12 +43,21 @@ pub struct ModelSpec {
     pub image_size: usize,
     /// Detach the weights from the task gradient.
     pub detach_weights: bool,
+    /// How the scheduler is fed and taught (configs written before it existed get
+    /// [`SchedulerSettings::legacy`]).
+    #[serde(default = "SchedulerSettings::legacy")]
+    pub scheduler: SchedulerSettings,
 }
 
 impl ModelSpec {
     /// Number of modalities the scheduler weighs.
     pub fn n_modalities(&self) -> usize {
         self.modalities.len()
+    }
+
+    /// Whether the fusion is one of ours, taught by the reliability target.
+    pub fn is_ma_afs(&self) -> bool {
+        is_ma_afs(self.fusion)
     }
 
     /// Names of the signals the adaptive schedulers read (energy is QMF's only).
@@ -86,6 +95,27 @@ pub fn signals_for(task: Task) -> Vec<SignalKind> {
     }
     s.push(SignalKind::Energy);
     s
+}
+
+/// The signals of a run: [`signals_for`] its task, plus the learned confidence (and its
+/// clean head) for the MA-AFS fusions when the settings turn it on.
+pub fn signals_for_run(task: Task, fusion: FusionKind, s: &SchedulerSettings) -> Vec<SignalKind> {
+    let mut v = signals_for(task);
+    if is_ma_afs(fusion) && s.confidence {
+        v.push(SignalKind::Confidence);
+        if s.confidence_clean {
+            v.push(SignalKind::ConfidenceClean);
+        }
+    }
+    v
+}
+
+/// Whether a fusion is one of ours (taught by the reliability target).
+pub fn is_ma_afs(fusion: FusionKind) -> bool {
+    matches!(
+        fusion,
+        FusionKind::MaAfs | FusionKind::MaAfsLate | FusionKind::MaAfsMonotone
+    )
 }
 
 fn weighting_kind(fusion: FusionKind) -> WeightingKind {
@@ -132,7 +162,7 @@ pub fn build_model(
     let d = preset.embed_dim;
     let modalities = modalities_for(config.task, config.vqa_side_text);
     let m = modalities.len();
-    let signals = signals_for(config.task);
+    let signals = signals_for_run(config.task, config.fusion, &config.scheduler);
     let vqa_loss = config.vqa_loss;
     let spec = ModelSpec {
         task: config.task,
@@ -147,15 +177,39 @@ pub fn build_model(
         pad_id: vocab.pad_id,
         image_size: preset.vision.image_size,
         detach_weights: config.detach_weights,
+        scheduler: config.scheduler.clone(),
     };
-    let weighting = FusionWeightingConfig::default_for(
+    let mut weighting_config = FusionWeightingConfig::default_for(
         weighting_kind(config.fusion),
         d,
         m,
         &spec.scheduler_signal_names(),
     )
-    .map_err(|e| TrainError::Config(e.to_string()))?
-    .init(device);
+    .map_err(|e| TrainError::Config(e.to_string()))?;
+    if let FusionWeightingConfig::MaAfsMlp(c) = &mut weighting_config {
+        c.standardize = config.scheduler.standardize;
+        c.zero_init_last = config.scheduler.zero_init;
+    }
+    let weighting = weighting_config.init(device);
+    let confidence = signals.contains(&SignalKind::Confidence).then(|| {
+        LearnedConfidenceConfig::new(d, m)
+            .with_clean_head(signals.contains(&SignalKind::ConfidenceClean))
+            .with_token_stats(config.scheduler.confidence_token_stats)
+            .with_detach_input(config.scheduler.confidence_detach)
+            .with_standardize(config.scheduler.confidence_standardize)
+            .with_stem_widths(if config.scheduler.confidence_stem_stats {
+                modalities
+                    .iter()
+                    .map(|m| match m.as_str() {
+                        "image" => preset.vision.width,
+                        _ => preset.text.width,
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            })
+            .init(device)
+    });
     let widths = vec![d; m];
     let fusion = if config.fusion.is_late() {
         FusionModule::Late(LateFusionConfig::new(widths, d).init(device))
@@ -220,6 +274,7 @@ pub fn build_model(
         image: preset.image_encoder(device),
         text: preset.text_encoder("text", device),
         prototypes: PrototypeEntropyConfig::new(d).init(device),
+        confidence,
         weighting,
         fusion,
         itm_fusion,
@@ -249,8 +304,9 @@ mod tests {
         let device = Device::flex();
         for task in Task::ALL {
             for fusion in [FusionKind::MaAfs, FusionKind::MaAfsMonotone] {
-                let model =
-                    build_model(&RunConfig::new(task, fusion, 0), vocab(), &device).unwrap();
+                let mut config = RunConfig::new(task, fusion, 0);
+                config.preset = "tiny".into();
+                let model = build_model(&config, vocab(), &device).unwrap();
                 let (s, total) = (model.scheduler_params(), model.num_params());
                 assert!(s > 0, "{task} {fusion}: the scheduler has parameters");
                 assert!(

@@ -1,15 +1,20 @@
-//! The forward pass: encode, signal, schedule, fuse, and the training loss
-//! `L = L_task + lambda_uni * sum_m L_uni,m + lambda_reg * KL(w || U) + lambda_proto * L_proto`
-//! (+ ITM for retrieval with query fusion, + PDF's confidence loss for `pdf`).
+//! The forward pass: encode, signal, schedule, fuse, and the training loss (DESIGN §1)
+//! `L = L_task + lambda_uni * sum_m L_uni,m + lambda_sched * KL(t || w) (+ lambda_rank *
+//! rank) + lambda_conf * L_conf + lambda_proto * L_proto(clean) + lambda_reg * KL(w || U)`,
+//! plus ITM for retrieval with query fusion and PDF's confidence loss for `pdf`; the
+//! scheduler terms apply to the MA-AFS fusions.
 
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{Bool, Int, Tensor, TensorData};
 use mafs_core::{
     Encoded, Fused, FusionWeights, ModalityBatch, Scheduler, SignalContext, SignalSet, TaskHead,
 };
 use mafs_heads::loss::cross_entropy;
 use mafs_heads::{ItcTarget, hard_negatives_seeded};
-use mafs_scheduler::{FusionWeighting, kl_to_uniform};
-use mafs_signals::{SignalStack, proto_loss_encoded};
+use mafs_scheduler::{
+    FusionWeighting, in_batch_tcp, kl_to_target_logits, kl_to_uniform, leave_one_out_reliability,
+    reliability_target, soft_target_tcp, weight_rank_loss,
+};
+use mafs_signals::{LearnedConfidence, SignalModules, SignalStack, proto_loss_counted};
 
 use super::unimodal::{arange, unimodal_alignment};
 use super::{MafsModel, ModelBatch, TaskModule};
@@ -24,8 +29,11 @@ pub struct ItemForward {
     pub unimodal_logits: Vec<Tensor<2>>,
     /// The signals.
     pub signals: SignalSet,
-    /// The fusion weights.
+    /// The fusion weights (detached from the task loss when the run says so).
     pub weights: FusionWeights,
+    /// The scheduler's logits before any detaching, so that its own losses reach it even
+    /// when the weights are detached from the task loss.
+    pub live_logits: Tensor<2>,
     /// The fused representation.
     pub fused: Fused,
 }
@@ -45,13 +53,20 @@ pub struct LossParts {
     pub proto: f64,
     /// ITM loss (retrieval with query fusion).
     pub itm: f64,
-    /// PDF confidence loss.
+    /// Confidence loss: PDF's, or MA-AFS's learned confidence (L1 to the true-class
+    /// probability plus the clean head's BCE).
     pub confidence: f64,
+    /// `KL(t || w)`, the weights against the reliability target (MA-AFS).
+    #[serde(default)]
+    pub sched: f64,
+    /// QMF's rank loss on the weights (MA-AFS, when on).
+    #[serde(default)]
+    pub rank: f64,
 }
 
 impl LossParts {
     /// Number of terms.
-    pub const LEN: usize = 7;
+    pub const LEN: usize = 9;
 
     /// The terms in declaration order (the layout of `TrainState::partial_sums`).
     pub fn to_vec(&self) -> Vec<f64> {
@@ -63,6 +78,8 @@ impl LossParts {
             self.proto,
             self.itm,
             self.confidence,
+            self.sched,
+            self.rank,
         ]
     }
 
@@ -86,6 +103,8 @@ impl LossParts {
             proto: v[4],
             itm: v[5],
             confidence: v[6],
+            sched: v[7],
+            rank: v[8],
         }
     }
 }
@@ -101,12 +120,76 @@ pub struct StepOutput {
     pub mean_weights: Vec<f64>,
 }
 
+/// The task's terms of a step, and what each modality's own prediction says.
+struct TaskTerms {
+    task: Tensor<1>,
+    unimodal: Tensor<1>,
+    itm: Tensor<1>,
+    /// True-class probability of each modality's unimodal prediction `[B, M]` (detached):
+    /// retrieval and captioning, the share of the instance's captions in the modality's
+    /// in-batch softmax; VQA, the unimodal answer head's mass on the soft target.
+    tcp: Tensor<2>,
+    /// PDF's inputs: unimodal logits and the class of each row.
+    pdf: (Vec<Tensor<2>>, Tensor<1, Int>),
+}
+
+/// The scheduler's terms of a step (MA-AFS).
+struct SchedulerTerms {
+    sched: Tensor<1>,
+    rank: Tensor<1>,
+    confidence: Tensor<1>,
+}
+
 fn scalar(t: &Tensor<1>) -> f64 {
     t.clone()
         .into_data()
         .convert::<f64>()
         .try_to_vec::<f64>()
         .expect("scalar readback")[0]
+}
+
+/// Detached copies of encodings (the signals' view, DESIGN §1).
+pub fn detached(encoded: &[Encoded]) -> Vec<Encoded> {
+    encoded
+        .iter()
+        .map(|e| {
+            let mut d = Encoded::new(
+                e.name.clone(),
+                e.tokens.clone().detach(),
+                e.padding.clone(),
+                e.pooled.clone().detach(),
+                e.present.clone(),
+            );
+            if let Some(a) = &e.pool_attention {
+                d = d.with_pool_attention(a.clone().detach());
+            }
+            if let Some(st) = &e.stem_stats {
+                d = d.with_stem_stats(st.clone().detach());
+            }
+            d
+        })
+        .collect()
+}
+
+/// Retrieval's and captioning's unimodal terms: the summed item→caption InfoNCE of each
+/// modality alone, each modality's in-batch true-class probability (detached), and the
+/// unimodal logits (PDF's input).
+fn aligned_terms(
+    itc: &mafs_heads::ItcHead,
+    items: &ItemForward,
+    caption: &Encoded,
+    batch: &ModelBatch,
+    ids: &Tensor<1, Int>,
+) -> (Tensor<1>, Tensor<2>, Vec<Tensor<2>>) {
+    let align = unimodal_alignment(itc, &items.encoded, &caption.pooled, ids);
+    let tcp = in_batch_tcp(&align.logits, batch.positives()).detach();
+    let device = tcp.device();
+    let unimodal = align
+        .losses
+        .into_iter()
+        .reduce(|a, c| a + c)
+        .unwrap_or_else(|| Tensor::zeros([1], &device));
+    (unimodal, tcp, align.logits)
 }
 
 impl MafsModel {
@@ -152,11 +235,26 @@ impl MafsModel {
         }
     }
 
-    /// Computes the signals of a batch.
+    /// Computes the signals of a batch. With `detach_signals` on (the default) they read
+    /// detached encodings and logits, so no gradient flows from the scheduler into the
+    /// encoders, the prototypes or the confidence networks through them.
     pub fn signals(&self, encoded: &[Encoded], unimodal_logits: &[Tensor<2>]) -> SignalSet {
-        let stack = SignalStack::from_kinds(&self.spec.signals, Some(&self.prototypes))
+        let modules = SignalModules {
+            prototypes: Some(&self.prototypes),
+            confidence: self.confidence.as_ref(),
+        };
+        let stack = SignalStack::from_kinds_with(&self.spec.signals, modules)
             .expect("the spec's signals are valid");
-        stack.compute(&SignalContext::new(encoded).with_logits(unimodal_logits))
+        if self.spec.scheduler.detach_signals {
+            let enc = detached(encoded);
+            let logits: Vec<Tensor<2>> =
+                unimodal_logits.iter().map(|l| l.clone().detach()).collect();
+            let mut set = stack.compute(&SignalContext::new(&enc).with_logits(&logits));
+            set.values = set.values.detach();
+            set
+        } else {
+            stack.compute(&SignalContext::new(encoded).with_logits(unimodal_logits))
+        }
     }
 
     /// Encode, signal, schedule and fuse the item side of a batch at temperature `tau`.
@@ -173,6 +271,7 @@ impl MafsModel {
             }
             (w, _) => w.schedule(&encoded, &signals, tau),
         };
+        let live_logits = weights.logits.clone();
         if self.spec.detach_weights {
             weights = weights.detached();
         }
@@ -182,52 +281,31 @@ impl MafsModel {
             unimodal_logits,
             signals,
             weights,
+            live_logits,
             fused,
         }
     }
 
-    /// The training loss of a batch. `seed` drives the hard-negative draws.
-    ///
-    /// # Panics
-    ///
-    /// Panics if the batch lacks the targets of the task.
-    pub fn forward_loss(
-        &self,
-        batch: &ModelBatch,
-        tau: f64,
-        lambdas: &LossWeights,
-        seed: u64,
-    ) -> StepOutput {
-        let items = self.forward_items(batch, tau, false);
+    /// The task loss, the unimodal losses, ITM, and each modality's true-class probability.
+    fn task_terms(&self, batch: &ModelBatch, items: &ItemForward, seed: u64) -> TaskTerms {
         let device = items.fused.pooled.device();
         let b = batch.len();
-        let present = mafs_core::mask::presence_of(&items.encoded);
         let zero = || Tensor::<1>::zeros([1], &device);
-        let mut itm = zero();
-        let mut confidence = zero();
-        // The task loss, the unimodal losses, and (logits per modality, targets) for PDF's
-        // true-class probability.
-        let (task, unimodal, tcp_inputs): (Tensor<1>, Tensor<1>, (Vec<Tensor<2>>, Tensor<1, Int>)) =
-            match &self.head {
-                TaskModule::Retrieval(h) => {
-                    let caption =
-                        self.encode_text(batch.caption.as_ref().expect("retrieval captions"));
-                    let ids = batch.id_tensor();
-                    let out = h.itc.contrastive(
-                        &items.fused,
-                        &ItcTarget {
-                            captions: caption.pooled.clone(),
-                            item_ids: Some(ids.clone()),
-                        },
-                    );
-                    let task = out.loss.clone();
-                    let align = unimodal_alignment(&h.itc, &items.encoded, &caption.pooled, &ids);
-                    let unimodal = align
-                        .losses
-                        .into_iter()
-                        .reduce(|a, c| a + c)
-                        .unwrap_or_else(zero);
-                    if let (Some(itm_head), Some(pair_fusion)) = (&h.itm, &self.itm_fusion) {
+        match &self.head {
+            TaskModule::Retrieval(h) => {
+                let caption = self.encode_text(batch.caption.as_ref().expect("retrieval captions"));
+                let ids = batch.id_tensor();
+                let out = h.itc.contrastive(
+                    &items.fused,
+                    &ItcTarget {
+                        captions: caption.pooled.clone(),
+                        item_ids: Some(ids.clone()),
+                    },
+                );
+                let (unimodal, tcp, align_logits) =
+                    aligned_terms(&h.itc, items, &caption, batch, &ids);
+                let itm = match (&h.itm, &self.itm_fusion) {
+                    (Some(itm_head), Some(pair_fusion)) => {
                         let id_list: Vec<i64> = batch.ids.iter().map(|&i| i as i64).collect();
                         let negatives = hard_negatives_seeded(out.logits, &id_list, seed);
                         let pairs = negatives.itm_pairs();
@@ -247,39 +325,183 @@ impl MafsModel {
                             TensorData::new(labels, [pairs.len()]),
                             &device,
                         );
-                        itm = cross_entropy(logits, labels);
+                        cross_entropy(logits, labels)
                     }
-                    (task, unimodal, (align.logits, arange(b, &device)))
+                    _ => zero(),
+                };
+                TaskTerms {
+                    task: out.loss,
+                    unimodal,
+                    itm,
+                    tcp,
+                    pdf: (align_logits, arange(b, &device)),
                 }
-                TaskModule::Captioning(h) => {
-                    let target = batch.caption_target.as_ref().expect("captioning targets");
-                    let task = h.decoder.loss(&items.fused, target);
-                    let caption = self.encode_text(batch.caption.as_ref().expect("captions"));
-                    let ids = batch.id_tensor();
-                    let align = unimodal_alignment(&h.itc, &items.encoded, &caption.pooled, &ids);
-                    let unimodal = align
-                        .losses
-                        .into_iter()
-                        .reduce(|a, c| a + c)
-                        .unwrap_or_else(zero);
-                    (task, unimodal, (align.logits, arange(b, &device)))
+            }
+            TaskModule::Captioning(h) => {
+                let target = batch.caption_target.as_ref().expect("captioning targets");
+                let task = h.decoder.loss(&items.fused, target);
+                let caption = self.encode_text(batch.caption.as_ref().expect("captions"));
+                let ids = batch.id_tensor();
+                let (unimodal, tcp, align_logits) =
+                    aligned_terms(&h.itc, items, &caption, batch, &ids);
+                TaskTerms {
+                    task,
+                    unimodal,
+                    itm: zero(),
+                    tcp,
+                    pdf: (align_logits, arange(b, &device)),
                 }
-                TaskModule::Vqa(h) => {
-                    let target = batch.answers.as_ref().expect("VQA answers");
-                    let task = h.answer.loss(&items.fused, target);
-                    let unimodal = h
-                        .unimodal
-                        .loss(&items.encoded, &items.unimodal_logits, target)
-                        .total;
-                    (
-                        task,
-                        unimodal,
-                        (items.unimodal_logits.clone(), target.answer_ids.clone()),
-                    )
+            }
+            TaskModule::Vqa(h) => {
+                let target = batch.answers.as_ref().expect("VQA answers");
+                let task = h.answer.loss(&items.fused, target);
+                let unimodal = h
+                    .unimodal
+                    .loss(&items.encoded, &items.unimodal_logits, target)
+                    .total;
+                let scores = target.scores_or_one_hot(self.spec.n_answers);
+                let tcp = if self.spec.is_ma_afs() && self.spec.scheduler.vqa_leave_one_out {
+                    self.leave_one_out_tcp(&h.answer, items, scores)
+                } else {
+                    soft_target_tcp(&items.unimodal_logits, scores).detach()
+                };
+                TaskTerms {
+                    task,
+                    unimodal,
+                    itm: zero(),
+                    tcp,
+                    pdf: (items.unimodal_logits.clone(), target.answer_ids.clone()),
                 }
+            }
+        }
+    }
+
+    /// VQA's question-aware reliability of each modality: the fused answer's true-class
+    /// probability minus the same with the modality left out (its encoding marked absent and
+    /// the weights renormalised over the others), floored; all on detached inputs.
+    fn leave_one_out_tcp(
+        &self,
+        answer: &mafs_heads::VqaHead,
+        items: &ItemForward,
+        scores: Tensor<2>,
+    ) -> Tensor<2> {
+        const FLOOR: f64 = 1.0e-3;
+        let encoded = detached(&items.encoded);
+        let w = &items.weights;
+        let logits = w.logits.clone().detach();
+        let [b, m] = w.dims();
+        let device = logits.device();
+        let fuse = |encoded: &[Encoded], present: Tensor<2, Bool>| {
+            let weights = FusionWeights {
+                weights: mafs_core::weights::masked_softmax(logits.clone(), present.clone(), w.tau),
+                logits: logits.clone(),
+                present,
+                signals: None,
+                tau: w.tau,
             };
+            answer.logits(&self.fusion.fuse(encoded, &weights)).detach()
+        };
+        let full = soft_target_tcp(&[fuse(&encoded, w.present.clone())], scores.clone());
+        let absent = Tensor::<1>::zeros([b], &device).greater_elem(0.5);
+        let without: Vec<Tensor<2>> = (0..m)
+            .map(|k| {
+                let mut left_out = encoded.clone();
+                left_out[k].present = absent.clone();
+                let keep: Vec<f32> = (0..m).map(|j| if j == k { 0.0 } else { 1.0 }).collect();
+                let keep = Tensor::<1>::from_data(TensorData::new(keep, [m]), &device)
+                    .reshape([1, m])
+                    .expand([b, m]);
+                let present = (w.present.clone().float() * keep).greater_elem(0.5);
+                fuse(&left_out, present)
+            })
+            .collect();
+        let without = soft_target_tcp(&without, scores);
+        leave_one_out_reliability(full.reshape([b]), without, FLOOR)
+    }
+
+    /// What teaches the MA-AFS scheduler (DESIGN §1): `KL(t || w)` against the reliability
+    /// target from the true-class probabilities, QMF's rank loss, and the learned
+    /// confidence's losses (L1 to the TCP; BCE of the clean head to the known corruption
+    /// flag, misaligned entries left out since no single modality's encoding shows them).
+    fn scheduler_terms(
+        &self,
+        batch: &ModelBatch,
+        items: &ItemForward,
+        tcp: &Tensor<2>,
+        lambdas: &LossWeights,
+    ) -> SchedulerTerms {
+        let device = tcp.device();
+        let zero = || Tensor::<1>::zeros([1], &device);
+        if !self.spec.is_ma_afs() {
+            return SchedulerTerms {
+                sched: zero(),
+                rank: zero(),
+                confidence: zero(),
+            };
+        }
+        let w = &items.weights;
+        let present = w.present.clone();
+        let sched = if lambdas.lambda_sched > 0.0 {
+            let t = reliability_target(
+                tcp.clone(),
+                present.clone(),
+                self.spec.scheduler.target_temperature,
+            );
+            kl_to_target_logits(t, items.live_logits.clone(), present.clone(), w.tau)
+        } else {
+            zero()
+        };
+        let rank = if lambdas.lambda_rank > 0.0 {
+            let uni_loss = tcp.clone().clamp_min(1.0e-12).log().neg();
+            let live = mafs_core::weights::masked_softmax(
+                items.live_logits.clone(),
+                present.clone(),
+                w.tau,
+            );
+            weight_rank_loss(live, uni_loss, present.clone())
+        } else {
+            zero()
+        };
+        let confidence = match &self.confidence {
+            Some(net) if lambdas.lambda_conf > 0.0 => {
+                let logits = net.logits(&items.encoded);
+                let mut loss =
+                    LearnedConfidence::tcp_loss(logits.tcp, tcp.clone(), present.clone());
+                if let Some(clean_logits) = logits.clean {
+                    let (clean, misaligned) = batch.corruption_masks(&self.spec.modalities);
+                    let counted = present.clone().bool_and(misaligned.bool_not());
+                    loss = loss + LearnedConfidence::clean_loss(clean_logits, clean, counted);
+                }
+                loss
+            }
+            _ => zero(),
+        };
+        SchedulerTerms {
+            sched,
+            rank,
+            confidence,
+        }
+    }
+
+    /// The training loss of a batch. `seed` drives the hard-negative draws.
+    ///
+    /// # Panics
+    ///
+    /// Panics if the batch lacks the targets of the task.
+    pub fn forward_loss(
+        &self,
+        batch: &ModelBatch,
+        tau: f64,
+        lambdas: &LossWeights,
+        seed: u64,
+    ) -> StepOutput {
+        let items = self.forward_items(batch, tau, false);
+        let present = mafs_core::mask::presence_of(&items.encoded);
+        let terms = self.task_terms(batch, &items, seed);
+        let ours = self.scheduler_terms(batch, &items, &terms.tcp, lambdas);
+        let mut confidence = ours.confidence;
         if let FusionWeighting::Pdf(p) = &self.weighting {
-            let (logits, targets) = tcp_inputs;
+            let (logits, targets) = terms.pdf;
             confidence = p.tcp_loss(
                 p.predicted_tcp(&items.encoded),
                 &logits,
@@ -287,14 +509,27 @@ impl MafsModel {
                 present.clone(),
             );
         }
-        let reg = kl_to_uniform(items.weights.weights.clone(), present);
-        let proto = proto_loss_encoded(&self.prototypes, &items.encoded);
-        let loss = task.clone()
-            + unimodal.clone().mul_scalar(lambdas.lambda_uni)
+        let reg = kl_to_uniform(items.weights.weights.clone(), present.clone());
+        let counted = if self.spec.scheduler.proto_clean_only {
+            let (clean, _) = batch.corruption_masks(&self.spec.modalities);
+            present.bool_and(clean)
+        } else {
+            present
+        };
+        let proto = proto_loss_counted(&self.prototypes, &items.encoded, counted);
+        let lambda_conf = if self.spec.is_ma_afs() {
+            lambdas.lambda_conf
+        } else {
+            1.0
+        };
+        let loss = terms.task.clone()
+            + terms.unimodal.clone().mul_scalar(lambdas.lambda_uni)
             + reg.clone().mul_scalar(lambdas.lambda_reg)
             + proto.clone().mul_scalar(lambdas.lambda_proto)
-            + itm.clone().mul_scalar(lambdas.lambda_itm)
-            + confidence.clone();
+            + terms.itm.clone().mul_scalar(lambdas.lambda_itm)
+            + confidence.clone().mul_scalar(lambda_conf)
+            + ours.sched.clone().mul_scalar(lambdas.lambda_sched)
+            + ours.rank.clone().mul_scalar(lambdas.lambda_rank);
         let mean_weights = items
             .weights
             .weights
@@ -307,12 +542,14 @@ impl MafsModel {
             .expect("weights readback");
         let parts = LossParts {
             total: scalar(&loss),
-            task: scalar(&task),
-            unimodal: scalar(&unimodal),
+            task: scalar(&terms.task),
+            unimodal: scalar(&terms.unimodal),
             reg: scalar(&reg),
             proto: scalar(&proto),
-            itm: scalar(&itm),
+            itm: scalar(&terms.itm),
             confidence: scalar(&confidence),
+            sched: scalar(&ours.sched),
+            rank: scalar(&ours.rank),
         };
         StepOutput {
             loss,
@@ -373,6 +610,9 @@ pub fn select(e: &Encoded, idx: &Tensor<1, Int>) -> Encoded {
     );
     if let Some(a) = &e.pool_attention {
         out = out.with_pool_attention(a.clone().select(0, idx.clone()));
+    }
+    if let Some(st) = &e.stem_stats {
+        out = out.with_stem_stats(st.clone().select(0, idx.clone()));
     }
     out
 }

@@ -17,7 +17,9 @@ mod heads;
 mod unimodal;
 
 pub use batch::ModelBatch;
-pub use build::{ModelSpec, VocabSizes, build_model, modalities_for, signals_for};
+pub use build::{
+    ModelSpec, VocabSizes, build_model, is_ma_afs, modalities_for, signals_for, signals_for_run,
+};
 pub use forward::{ItemForward, LossParts, StepOutput, cat_bool, select, select_bool};
 pub use heads::{CaptioningHeads, FusionModule, RetrievalHeads, TaskModule, VqaHeads};
 
@@ -25,7 +27,7 @@ use burn::module::Module;
 use mafs_encoders::{ImageVit, TextTransformer};
 use mafs_fusion::QueryFusionHead;
 use mafs_scheduler::FusionWeighting;
-use mafs_signals::PrototypeEntropy;
+use mafs_signals::{LearnedConfidence, PrototypeEntropy};
 
 /// The whole model.
 #[derive(Module, Debug)]
@@ -36,6 +38,8 @@ pub struct MafsModel {
     pub text: TextTransformer,
     /// Learned prototypes (prototype entropy and JS agreement read them).
     pub prototypes: PrototypeEntropy,
+    /// The learned-confidence networks (MA-AFS fusions with the confidence signal on).
+    pub confidence: Option<LearnedConfidence>,
     /// The fusion weighting (MA-AFS scheduler or a baseline's).
     pub weighting: FusionWeighting,
     /// The fusion head.
@@ -51,6 +55,16 @@ pub struct MafsModel {
 }
 
 impl MafsModel {
+    /// The same model whose forward passes leave every running statistic as it is (the
+    /// statistics stay shared with `self`; only their updates are off).
+    pub fn with_frozen_statistics(mut self) -> Self {
+        self.weighting = self.weighting.with_frozen_statistics();
+        self.confidence = self
+            .confidence
+            .map(LearnedConfidence::with_frozen_statistics);
+        self
+    }
+
     /// Parameters of the fusion weighting (the scheduler), for the capacity report.
     pub fn scheduler_params(&self) -> usize {
         self.weighting.num_params()

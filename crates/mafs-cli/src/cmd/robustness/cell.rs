@@ -10,10 +10,10 @@ use anyhow::{Context, Result, bail};
 use burn::module::Module;
 use burn::tensor::Device;
 use mafs_data::Split;
+use mafs_eval::atomic::write_atomic;
 use mafs_eval::robustness::results::{
     CellInstances, CellResult, ConditionEval, ConditionInstances, ConditionSpec,
 };
-use mafs_train::atomic::write_atomic;
 use mafs_train::config::{RunConfig, Task};
 use mafs_train::data::load_splits;
 use mafs_train::eval::{EvalOptions, EvalReport, evaluate};
@@ -96,7 +96,7 @@ pub fn run_cell(
     out: &Path,
     conditions: &[ConditionSpec],
     device: &Device,
-    quiet: bool,
+    (quiet, transfer): (bool, &crate::cmd::transfer::EvalDataArgs),
     progress: &mut Progress,
     done: &mut usize,
 ) -> Result<CellResult> {
@@ -149,15 +149,31 @@ pub fn run_cell(
         if cell.eval(&cond.name).is_some() && inst.conditions.contains_key(&cond.name) {
             continue;
         }
-        let split: Split = cond
-            .split
-            .parse()
-            .map_err(|e| anyhow::anyhow!("condition {}: split: {e}", cond.name))?;
-        let instances = splits
-            .get(&split)
-            .cloned()
-            .filter(|v| !v.is_empty())
-            .with_context(|| format!("the run's data has no `{}` split", cond.split))?;
+        let instances = if cond.split == "transfer" {
+            let spec = transfer
+                .eval_data
+                .as_deref()
+                .context("condition `transfer` needs --eval-data")?;
+            let t = crate::cmd::transfer::load(
+                spec,
+                transfer.eval_images.clone(),
+                transfer.eval_split,
+                model.spec.image_size as u32,
+                run_config.task,
+            )?;
+            crate::cmd::transfer::report_coverage(&label, &t, &vocab);
+            t.instances
+        } else {
+            let split: Split = cond
+                .split
+                .parse()
+                .map_err(|e| anyhow::anyhow!("condition {}: split: {e}", cond.name))?;
+            splits
+                .get(&split)
+                .cloned()
+                .filter(|v| !v.is_empty())
+                .with_context(|| format!("the run's data has no `{}` split", cond.split))?
+        };
         let transform = if cond.spec.is_empty() {
             None
         } else {
