@@ -1,5 +1,6 @@
 //! The `mafs` binary end to end on a small world: train, resume refusal, eval (clean,
-//! corrupted, shift), explain, and a bad corruption name.
+//! corrupted, shift), explain (one instance, and the split's weight shift), and a bad
+//! corruption name.
 
 use std::process::Command;
 
@@ -89,6 +90,60 @@ fn train_then_eval_explain_and_errors() {
         text.contains("what moved") && text.contains("image"),
         "{text}"
     );
+
+    // The split-level mode: the paired weight shift of each corruption, as a table ...
+    let out = mafs(&[
+        "explain",
+        "--run",
+        run_s,
+        "--all",
+        "--corrupt",
+        "image:gaussian_noise:3,text:keyboard:5",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for want in [
+        "8 instances",
+        "| condition | modality | w clean | w condition | paired change",
+        "| image:gaussian_noise:3 | image |",
+        "| text:keyboard:5 | side_text |",
+        "signal means, clean → on the corrupted rows",
+    ] {
+        assert!(text.contains(want), "no `{want}` in\n{text}");
+    }
+    // ... and as JSON, on the split's first instances.
+    let out = mafs(&[
+        "explain",
+        "--run",
+        run_s,
+        "--limit",
+        "4",
+        "--corrupt",
+        "image:gaussian_noise:3",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["instances"], 4);
+    let cond = &v["conditions"][0];
+    assert_eq!(cond["corrupt"], "image:gaussian_noise:3");
+    let image = &cond["weight_shift"][0];
+    assert_eq!(image["modality"], "image");
+    assert!(image["n_corrupted"].as_u64().unwrap() > 0, "{image}");
+    let auroc = image["auroc"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&auroc), "{image}");
+    // Without a corruption there is nothing to explain at the split level.
+    let bad = mafs(&["explain", "--run", run_s, "--all"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--corrupt"));
 
     let bad = mafs(&["eval", "--run", run_s, "--corrupt", "image:gaussian_nois:3"]);
     assert!(!bad.status.success());

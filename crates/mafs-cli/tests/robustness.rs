@@ -1,7 +1,8 @@
 //! `mafs robustness` end to end on a tiny sweep (VQA, two fusions, one seed, two corruption
 //! families): the report's structure, figures that decode, numbers that are the
 //! evaluations' (recomputed from the per-instance file and by an independent `mafs eval`),
-//! and a second invocation that skips the finished cells.
+//! the weight shift of each corruption, a second invocation that skips the finished cells,
+//! and a third over cell files saved before the weight-shift evidence was kept.
 
 use std::path::Path;
 use std::process::Command;
@@ -163,6 +164,47 @@ fn tiny_sweep_report_numbers_and_resume() {
     let independent = eval["results"][0]["metrics"]["main"].as_f64().unwrap();
     assert!((independent - main_of("ma-afs", "image:gaussian_noise:3")).abs() < 1e-9);
 
+    // The weight shift: the report's table, and per seed what `mafs eval` measures.
+    assert!(
+        report.contains("### Weights against the same instances clean"),
+        "{report}"
+    );
+    assert!(
+        report.contains("| ma-afs | image:gaussian_noise:3 | Δ ") && report.contains("AUROC"),
+        "{report}"
+    );
+    let shift = |fusion: &str| {
+        results["summary"]["weight_shifts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| {
+                r["fusion"] == fusion
+                    && r["condition"] == "image:gaussian_noise:3"
+                    && r["modality"] == "image"
+            })
+            .unwrap_or_else(|| panic!("no {fusion} image shift"))
+            .clone()
+    };
+    let ours = shift("ma-afs");
+    let seed0 = &ours["per_seed"][0]["shift"];
+    assert!(seed0["n_corrupted"].as_u64().unwrap() > 0, "{ours}");
+    let by_eval = &eval["results"][0]["weight_shift"][0];
+    for k in ["paired_change", "auroc"] {
+        let (a, b) = (seed0[k].as_f64().unwrap(), by_eval[k].as_f64().unwrap());
+        assert!((a - b).abs() < 1e-9, "{k}: {a} vs {b}");
+    }
+    // A fixed fusion's weights do not move: no change, chance AUROC.
+    let fixed = shift("fixed-query");
+    assert!(fixed["paired_change"]["mean"].as_f64().unwrap().abs() < 1e-6);
+    assert!((fixed["auroc"]["mean"].as_f64().unwrap() - 0.5).abs() < 1e-9);
+    assert!(
+        results["summary"]["weight_shift_unavailable"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
     // The report's table shows those numbers, and the paired test's difference is the
     // difference of the two cells' per-instance means (same instances).
     let row = format!(
@@ -200,4 +242,39 @@ fn tiny_sweep_report_numbers_and_resume() {
     assert_eq!(stderr.matches("done, skipped").count(), 2, "{stderr}");
     let again = read_json(&out.join("results.json"));
     assert_eq!(again["cells"], results["cells"]);
+
+    // Cell files from before the weight-shift evidence was kept still load: the report
+    // says the shift is not available instead of failing.
+    for fusion in ["fixed-query", "ma-afs"] {
+        let path = out
+            .join("cells")
+            .join(format!("vqa-{fusion}-s0/instances.json"));
+        let mut inst = read_json(&path);
+        inst.as_object_mut().unwrap().remove("signal_names");
+        for c in inst["conditions"].as_object_mut().unwrap().values_mut() {
+            let c = c.as_object_mut().unwrap();
+            c.remove("corrupted");
+            c.remove("signals");
+        }
+        std::fs::write(&path, inst.to_string()).unwrap();
+    }
+    let old = mafs(&args);
+    assert!(
+        old.status.success(),
+        "{}",
+        String::from_utf8_lossy(&old.stderr)
+    );
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("Weight shift not available for `fixed-query` seed 0"),
+        "{report}"
+    );
+    let old = read_json(&out.join("results.json"));
+    assert!(
+        old["summary"]["weight_shifts"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(old["cells"], results["cells"]);
 }

@@ -319,21 +319,23 @@ pub fn shift_table(rows: &[(String, Vec<ModalityWeightShift>)]) -> String {
     s
 }
 
+/// The distinct `names`, in order of first appearance (the columns of a signal table).
+pub fn first_appearance(names: impl IntoIterator<Item = String>) -> Vec<String> {
+    names.into_iter().fold(Vec::new(), |mut acc, n| {
+        if !acc.contains(&n) {
+            acc.push(n);
+        }
+        acc
+    })
+}
+
 /// A Markdown table of each signal's mean, clean and on the corrupted rows, per (condition,
 /// modality) with corrupted rows.
 pub fn signal_table(rows: &[(String, Vec<ModalityWeightShift>)]) -> String {
-    let names: Vec<String> = rows
-        .iter()
-        .flat_map(|(_, v)| {
-            v.iter()
-                .flat_map(|m| m.signals.iter().map(|s| s.name.clone()))
-        })
-        .fold(Vec::new(), |mut acc, n| {
-            if !acc.contains(&n) {
-                acc.push(n);
-            }
-            acc
-        });
+    let names = first_appearance(rows.iter().flat_map(|(_, v)| {
+        v.iter()
+            .flat_map(|m| m.signals.iter().map(|s| s.name.clone()))
+    }));
     let mut s = format!(
         "| condition | modality | {} |\n|---|---|{}\n",
         names

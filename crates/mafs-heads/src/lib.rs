@@ -18,6 +18,7 @@
 pub mod captioning;
 pub mod decoder;
 pub mod error;
+pub mod guided_pool;
 pub mod loss;
 pub mod retrieval;
 pub mod search;
@@ -28,6 +29,7 @@ pub mod vqa;
 pub use captioning::{CaptionTarget, CaptioningHead, CaptioningHeadConfig};
 pub use decoder::{CaptionDecoder, CaptionDecoderConfig, CaptionStepper, DecodeState};
 pub use error::HeadsError;
+pub use guided_pool::{GuidedPool, GuidedPoolConfig};
 pub use loss::InfoNceOutput;
 pub use retrieval::{
     HardNegatives, ItcHead, ItcHeadConfig, ItcTarget, ItmHead, ItmHeadConfig, ItmPair,

@@ -15,6 +15,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Int, Tensor, assert_shape};
 use mafs_core::{Encoded, Fused, TaskHead};
 
+use crate::guided_pool::{GuidedPool, GuidedPoolConfig};
 use crate::loss::{
     bce_with_logits_per_instance, cross_entropy_per_instance, masked_mean,
     soft_cross_entropy_per_instance,
@@ -281,6 +282,14 @@ pub struct UnimodalHeadsConfig {
     /// Training loss of each unimodal head.
     #[config(default = "VqaLoss::SoftBce")]
     pub loss: VqaLoss,
+    /// Condition every head on this modality (VQA: the question). Each other modality's head
+    /// then reads `[x, c, x * c]`, where `c` is the conditioning modality's pooled embedding
+    /// and `x` the modality's tokens pooled by attention guided by `c` ([`GuidedPool`]), and
+    /// answers from "this modality, given what is asked"; the conditioning modality's own
+    /// head reads `[0, c, 0]` (what is asked, with no evidence). `None`: each head reads its
+    /// modality's pooled embedding alone.
+    #[config(default = "None")]
+    pub condition_on: Option<usize>,
 }
 
 impl UnimodalHeadsConfig {
@@ -294,13 +303,34 @@ impl UnimodalHeadsConfig {
             self.n_modalities > 0,
             "UnimodalHeadsConfig: n_modalities must be positive"
         );
-        let classifier =
-            AnswerClassifierConfig::new(self.d_input, self.n_answers).with_d_hidden(self.d_hidden);
+        if let Some(c) = self.condition_on {
+            assert!(
+                c < self.n_modalities,
+                "UnimodalHeadsConfig: condition_on {c} is not one of the {} modalities",
+                self.n_modalities
+            );
+        }
+        let (d_in, d_hidden) = match (self.condition_on, self.d_hidden) {
+            (Some(_), 0) => (3 * self.d_input, 2 * self.d_input),
+            (Some(_), h) => (3 * self.d_input, h),
+            (None, h) => (self.d_input, h),
+        };
+        let classifier = AnswerClassifierConfig::new(d_in, self.n_answers).with_d_hidden(d_hidden);
         let count = if self.shared { 1 } else { self.n_modalities };
+        let pools = match self.condition_on {
+            Some(c) => (0..self.n_modalities)
+                .map(|m| {
+                    (m != c).then(|| GuidedPoolConfig::new(self.d_input, self.d_input).init(device))
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         UnimodalHeads {
             heads: (0..count).map(|_| classifier.init(device)).collect(),
+            pools,
             n_modalities: self.n_modalities,
             loss: self.loss,
+            condition_on: self.condition_on,
         }
     }
 }
@@ -311,11 +341,17 @@ impl UnimodalHeadsConfig {
 pub struct UnimodalHeads {
     /// The classifiers: one, or one per modality.
     pub heads: Vec<AnswerClassifier>,
+    /// With a conditioning modality, one guided pool per other modality (`None` at the
+    /// conditioning modality's position); else empty.
+    pub pools: Vec<Option<GuidedPool>>,
     /// Number of modalities.
     pub n_modalities: usize,
     /// Training loss.
     #[module(skip)]
     pub loss: VqaLoss,
+    /// The conditioning modality (see [`UnimodalHeadsConfig::condition_on`]).
+    #[module(skip)]
+    pub condition_on: Option<usize>,
 }
 
 impl UnimodalHeads {
@@ -327,8 +363,30 @@ impl UnimodalHeads {
         }
     }
 
-    /// Unimodal logits, one `[batch, n_answers]` per modality, in the order of `encoded`.
-    /// Rows of missing instances are computed (finite) and must be masked by the consumer.
+    /// The input of modality `m`'s head: its pooled embedding, or with a conditioning
+    /// modality `c`, `[x, c, x * c]` with `x` its tokens pooled under `c`'s guidance (zero
+    /// for `c` itself).
+    fn head_input(&self, encoded: &[Encoded], m: usize) -> Tensor<2> {
+        let e = &encoded[m];
+        match self.condition_on {
+            None => e.pooled.clone(),
+            Some(c) => {
+                let q = encoded[c].pooled.clone();
+                let x = match &self.pools[m] {
+                    Some(pool) if m != c => {
+                        pool.forward(e.tokens.clone(), e.padding.clone(), q.clone())
+                    }
+                    _ => q.zeros_like(),
+                };
+                Tensor::cat(vec![x.clone(), q.clone(), x * q], 1)
+            }
+        }
+    }
+
+    /// Unimodal logits, one `[batch, n_answers]` per modality, in the order of `encoded`
+    /// (with a conditioning modality: each modality's answer given it, see
+    /// [`UnimodalHeadsConfig::condition_on`]). Rows of missing instances are computed
+    /// (finite) and must be masked by the consumer.
     ///
     /// # Panics
     ///
@@ -341,10 +399,8 @@ impl UnimodalHeads {
             self.n_modalities,
             encoded.len()
         );
-        encoded
-            .iter()
-            .enumerate()
-            .map(|(m, e)| self.head(m).forward(e.pooled.clone()))
+        (0..encoded.len())
+            .map(|m| self.head(m).forward(self.head_input(encoded, m)))
             .collect()
     }
 
@@ -517,5 +573,110 @@ mod tests {
         assert_eq!(m1, 0.0);
         let total: f32 = loss.total.into_scalar();
         assert!((total - m0).abs() < 1e-6);
+    }
+
+    fn encoded(name: &str, pooled: Tensor<2>) -> Encoded {
+        let [b, d] = pooled.dims();
+        let device = pooled.device();
+        Encoded::new(
+            name,
+            pooled.clone().reshape([b, 1, d]),
+            Tensor::<2, Bool>::from_bool(TensorData::new(vec![false; b], [b, 1]), &device),
+            pooled,
+            Tensor::<1, Bool>::from_bool(TensorData::new(vec![true; b], [b]), &device),
+        )
+    }
+
+    #[test]
+    fn conditioned_heads_read_the_question_and_the_question_head_no_evidence() {
+        let d = dev();
+        let heads = UnimodalHeadsConfig::new(4, 3, 2)
+            .with_condition_on(Some(1))
+            .init(&d);
+        assert_eq!(heads.heads[0].d_input(), 12);
+        let rand = || Tensor::<2>::random([5, 4], Distribution::Normal(0.0, 1.0), &d);
+        let (x, q, other_x, other_q) = (rand(), rand(), rand(), rand());
+        let base = heads.forward(&[encoded("image", x.clone()), encoded("question", q.clone())]);
+        let x_changed = heads.forward(&[encoded("image", other_x), encoded("question", q.clone())]);
+        let q_changed = heads.forward(&[encoded("image", x), encoded("question", other_q)]);
+        let tol = Tolerance::absolute(1e-6);
+        // the question's head sees no evidence: the image does not move it
+        base[1]
+            .clone()
+            .into_data()
+            .assert_approx_eq::<f32>(&x_changed[1].clone().into_data(), tol);
+        // the image's head answers given the question: the question moves it
+        let moved: f32 = (base[0].clone() - q_changed[0].clone())
+            .abs()
+            .max()
+            .into_scalar();
+        assert!(
+            moved > 1e-3,
+            "the image head ignores the question ({moved})"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "condition_on 2")]
+    fn conditioning_on_a_missing_modality_is_rejected() {
+        let _ = UnimodalHeadsConfig::new(4, 3, 2)
+            .with_condition_on(Some(2))
+            .init(&dev());
+    }
+
+    /// Labels that need both inputs (the sign of x's first feature XOR the sign of q's): on
+    /// held-out instances a head on x alone stays near chance, the conditioned head learns
+    /// them.
+    #[test]
+    fn conditioned_head_learns_what_neither_input_says_alone() {
+        let fit = |condition: Option<usize>| {
+            let d = Device::flex().autodiff();
+            d.seed(5);
+            let (n, train) = (192, 128);
+            let x = Tensor::<2>::random([n, 4], Distribution::Normal(0.0, 1.0), &d);
+            let q = Tensor::<2>::random([n, 4], Distribution::Normal(0.0, 1.0), &d);
+            let xs = x.clone().try_into_vec_as::<f32>().unwrap();
+            let qs = q.clone().try_into_vec_as::<f32>().unwrap();
+            let labels: Vec<i64> = (0..n)
+                .map(|i| i64::from((xs[i * 4] > 0.0) != (qs[i * 4] > 0.0)))
+                .collect();
+            let part = |t: &Tensor<2>, r: std::ops::Range<usize>| t.clone().slice([r, 0..4]);
+            let enc = |r: std::ops::Range<usize>| {
+                [
+                    encoded("image", part(&x, r.clone())),
+                    encoded("question", part(&q, r)),
+                ]
+            };
+            let target = VqaTarget::hard(Tensor::<1, Int>::from_ints(&labels[..train], &d));
+            let mut heads = UnimodalHeadsConfig::new(4, 2, 2)
+                .with_condition_on(condition)
+                .with_loss(VqaLoss::CrossEntropy)
+                .init(&d);
+            let mut opt = AdamWConfig::new().init();
+            for _ in 0..200 {
+                let logits = heads.forward(&enc(0..train));
+                let loss = vqa_loss_per_instance(heads.loss, logits[0].clone(), &target).mean();
+                let grads = GradientsParams::from_grads(loss.backward(), &heads);
+                heads = opt.step(2e-2, heads, grads);
+            }
+            let logits = heads.forward(&enc(train..n));
+            let pred: Vec<i64> = logits[0]
+                .clone()
+                .argmax(1)
+                .try_into_vec_as::<i64>()
+                .unwrap();
+            let right = pred
+                .iter()
+                .zip(&labels[train..])
+                .filter(|(a, b)| a == b)
+                .count();
+            right as f64 / (n - train) as f64
+        };
+        let (alone, conditioned) = (fit(None), fit(Some(1)));
+        assert!(
+            conditioned >= 0.85,
+            "held-out conditioned accuracy {conditioned}"
+        );
+        assert!(alone <= 0.75, "x alone cannot know the labels, got {alone}");
     }
 }

@@ -47,8 +47,8 @@ pub use pdf::{
 pub use qmf::{QmfMode, QmfWeighting, QmfWeightingConfig, qmf_rank_loss};
 pub use regularizer::kl_to_uniform;
 pub use reliability::{
-    in_batch_tcp, kl_to_target, kl_to_target_logits, leave_one_out_reliability, reliability_target,
-    soft_target_tcp, weight_rank_loss,
+    gain_over_condition, in_batch_tcp, kl_to_target, kl_to_target_logits,
+    leave_one_out_reliability, reliability_target, soft_target_tcp, weight_rank_loss,
 };
 pub use temperature::TemperatureSchedule;
 pub use weighting::{FusionWeighting, FusionWeightingConfig, WeightingKind};

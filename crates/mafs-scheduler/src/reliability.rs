@@ -117,6 +117,34 @@ pub fn leave_one_out_reliability(full: Tensor<1>, without: Tensor<2>, floor: f64
     (full - without).clamp_min(0.0).add_scalar(floor).detach()
 }
 
+/// What each modality adds to a conditioning modality's answer (VQA: to the question's),
+/// `[batch, M]`: for `m != c`, `max(tcp_m - tcp_c, 0) + floor`, where `tcp_m` is modality `m`'s
+/// true-class probability *given* the conditioning modality and `tcp_c` the conditioning
+/// modality's alone; column `c` is `tcp_c` unchanged. Detached. An image that answers no
+/// better than the question's prior (noised, or irrelevant to what is asked) adds nothing,
+/// however good the prior; `floor` keeps every modality in the target when none adds
+/// anything.
+///
+/// # Shapes
+///
+/// - `tcp`: `[batch, M]`, output `[batch, M]`
+///
+/// # Panics
+///
+/// Panics if `c` is not a column of `tcp` or `floor` is not positive.
+pub fn gain_over_condition(tcp: Tensor<2>, c: usize, floor: f64) -> Tensor<2> {
+    let [b, m] = tcp.dims();
+    assert!(c < m, "gain_over_condition: column {c} of {m}");
+    assert!(
+        floor > 0.0 && floor.is_finite(),
+        "gain_over_condition: floor must be positive, got {floor}"
+    );
+    let tcp = tcp.detach();
+    let base = tcp.clone().slice([0..b, c..c + 1]).expand([b, m]);
+    let gain = (tcp.clone() - base).clamp_min(0.0).add_scalar(floor);
+    gain.slice_assign([0..b, c..c + 1], tcp.slice([0..b, c..c + 1]))
+}
+
 /// The reliability target `t [batch, M]`: `softmax(ln(tcp) / temperature)` over the present
 /// modalities (0 where missing), detached. `temperature = 1` is `tcp / sum(tcp)`; below 1 it
 /// sharpens towards the more reliable modality.
@@ -260,6 +288,26 @@ mod tests {
             .try_to_vec::<f32>()
             .unwrap();
         close(&r, &[0.61, 0.11, 0.01, 0.01, 0.01, 0.21], 1e-6);
+    }
+
+    #[test]
+    fn gain_is_what_a_modality_adds_to_the_question_floored() {
+        let device = Device::flex();
+        // columns: image, question, side text; row 0: the image adds 0.3, the side text
+        // nothing; row 1: both below the question's own answer
+        let tcp = t2(vec![0.7, 0.4, 0.35, 0.2, 0.5, 0.1], [2, 3], &device);
+        let g: Vec<f32> = gain_over_condition(tcp, 1, 0.01)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        close(&g, &[0.31, 0.4, 0.01, 0.01, 0.5, 0.01], 1e-6);
+    }
+
+    #[test]
+    #[should_panic(expected = "column 3 of 3")]
+    fn gain_rejects_a_missing_column() {
+        let device = Device::flex();
+        let _ = gain_over_condition(t2(vec![0.5; 3], [1, 3], &device), 3, 0.01);
     }
 
     #[test]

@@ -67,3 +67,24 @@ fn vqa_trains_with_the_leave_one_out_target() {
     assert!(rec.loss.total.is_finite(), "{rec:?}");
     assert!(rec.loss.sched > 0.0, "{rec:?}");
 }
+
+/// The default VQA target (unimodal heads conditioned on the question) and its gain-over-the-
+/// question variant both train and reach the scheduler; the target leaves the question out.
+#[test]
+fn vqa_trains_with_the_question_conditioned_targets() {
+    let _guard = common::serial();
+    for gain in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = common::small_config(Task::Vqa, FusionKind::MaAfs, 3);
+        config.optim.batch_size = 8;
+        assert!(config.scheduler.vqa_condition_on_question, "the default");
+        config.scheduler.vqa_gain_over_question = gain;
+        let mut opts = TrainOptions::new(dir.path());
+        opts.quiet = true;
+        opts.validate = false;
+        let out = train(&config, &opts).unwrap();
+        let rec = &out.history[0];
+        assert!(rec.loss.total.is_finite(), "gain {gain}: {rec:?}");
+        assert!(rec.loss.sched > 0.0, "gain {gain}: {rec:?}");
+    }
+}

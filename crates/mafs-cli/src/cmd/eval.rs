@@ -2,15 +2,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use mafs_data::Split;
-use mafs_data::corrupt::{CorruptionSpec, DonorPool};
-use mafs_eval::weights::{shift_table as weight_shift_table, signal_table};
 use mafs_train::data::load_split;
 use mafs_train::device::parse_device;
-use mafs_train::eval::{EvalOptions, evaluate};
+use mafs_train::eval::EvalOptions;
 use mafs_train::train::{load_run, tau_schedule};
 
 /// Arguments of `mafs eval`.
@@ -74,69 +71,36 @@ pub fn run(args: EvalArgs) -> Result<ExitCode> {
             (instances, None)
         }
     };
-    let specs: Vec<Option<CorruptionSpec>> = match &args.corrupt {
-        Some(text) => {
-            let spec = CorruptionSpec::parse(text)
-                .with_context(|| format!("--corrupt `{text}`"))?
-                .with_seed(config.seed);
-            let spec = if spec.needs_donors() {
-                spec.with_donors(Arc::new(DonorPool::from_instances(&instances)))
-            } else {
-                spec
-            };
-            if args.each {
-                spec.singles().into_iter().map(Some).collect()
-            } else {
-                vec![Some(spec)]
-            }
-        }
-        None => vec![None],
-    };
+    let conditions =
+        super::paired::conditions(args.corrupt.as_deref(), args.each, config.seed, &instances)?;
     let steps = state.step.max(1);
-    let opts = |transform: Option<Arc<dyn mafs_data::InstanceTransform>>| EvalOptions {
+    let opts = EvalOptions {
         batch_size: args.batch_size,
         tau: tau_schedule(&config, steps).tau(steps),
         rerank_k: args.rerank_k,
-        transform,
+        transform: None,
         beam_size: args.beam,
         per_instance: true,
     };
     // The clean evaluation is the reference every condition's weights are paired with.
-    let clean = evaluate(&model, instances.clone(), &vocab, &opts(None), &device)?;
-    let mut results = Vec::new();
-    let mut shifts = Vec::new();
-    for spec in specs {
-        let (name, report) = match spec {
-            None => ("clean".to_string(), clean.clone()),
-            Some(s) => {
-                let name = s.to_string();
-                let t = Arc::new(s) as Arc<dyn mafs_data::InstanceTransform>;
-                (
-                    name,
-                    evaluate(&model, instances.clone(), &vocab, &opts(Some(t)), &device)?,
-                )
-            }
-        };
-        let shift = report.weight_shift(&clean)?;
-        if name != "clean" {
-            shifts.push((name.clone(), shift.clone()));
-        }
-        results.push(serde_json::json!({
-            "corrupt": name,
-            "metrics": report.metrics,
-            "modalities": report.modalities,
-            "mean_weights": report.mean_weights,
-            "weight_shift": shift,
-            "n": report.n,
-        }));
-    }
+    let (_, evals) =
+        super::paired::evaluate_paired(&model, &instances, &vocab, conditions, &opts, &device)?;
+    let results: Vec<_> = evals
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "corrupt": e.name,
+                "metrics": e.report.metrics,
+                "modalities": e.report.modalities,
+                "mean_weights": e.report.mean_weights,
+                "weight_shift": e.shift,
+                "n": e.report.n,
+            })
+        })
+        .collect();
+    let shifts = super::paired::corrupted_shifts(&evals);
     if !shifts.is_empty() {
-        eprintln!(
-            "fusion weights against the same instances clean (paired), and the AUROC of each \
-             modality's weight as a detector of its own corruption:\n{}\nsignal means, clean → on the corrupted rows:\n{}",
-            weight_shift_table(&shifts),
-            signal_table(&shifts)
-        );
+        eprintln!("{}", super::paired::shift_tables(&shifts));
     }
     let text = serde_json::to_string_pretty(&serde_json::json!({
         "run": args.run,

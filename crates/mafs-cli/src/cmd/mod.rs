@@ -10,6 +10,7 @@ pub mod explain;
 pub mod import;
 pub mod limits;
 pub mod metrics;
+pub mod paired;
 pub mod predict;
 pub mod robustness;
 pub mod serve_device;

@@ -1,6 +1,6 @@
 //! Pieces shared by the commands that train and evaluate several runs (`compare`,
 //! `robustness`): train a run or reuse it when finished, and turn a corruption spec into the
-//! transform an evaluation applies.
+//! transform an evaluation applies (`eval` and `explain` parse theirs here too).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -44,20 +44,24 @@ pub fn train_or_reuse(
     Ok(Some(start.elapsed().as_secs_f64()))
 }
 
-/// The transform of a corruption spec (`image:gaussian_noise:3`, several comma-separated),
-/// seeded by the run seed, with the evaluated instances as misalignment donors.
+/// A corruption spec (`image:gaussian_noise:3`, several comma-separated) parsed, seeded by
+/// the run seed, with the evaluated instances as misalignment donors.
+pub fn corruption_spec(spec: &str, seed: u64, instances: &[Instance]) -> Result<CorruptionSpec> {
+    let spec = CorruptionSpec::parse(spec)
+        .with_context(|| format!("corruption spec `{spec}`"))?
+        .with_seed(seed);
+    Ok(if spec.needs_donors() {
+        spec.with_donors(Arc::new(DonorPool::from_instances(instances)))
+    } else {
+        spec
+    })
+}
+
+/// The transform of [`corruption_spec`].
 pub fn corruption_transform(
     spec: &str,
     seed: u64,
     instances: &[Instance],
 ) -> Result<Arc<dyn InstanceTransform>> {
-    let spec = CorruptionSpec::parse(spec)
-        .with_context(|| format!("corruption spec `{spec}`"))?
-        .with_seed(seed);
-    let spec = if spec.needs_donors() {
-        spec.with_donors(Arc::new(DonorPool::from_instances(instances)))
-    } else {
-        spec
-    };
-    Ok(Arc::new(spec))
+    Ok(Arc::new(corruption_spec(spec, seed, instances)?))
 }

@@ -111,15 +111,21 @@ pub struct DataArgs {
     /// Validation and test scenes of the built-in world (each).
     #[arg(long, default_value_t = DataSource::WORLD_EVAL)]
     pub world_eval: usize,
+    /// Seed of the built-in world (default: the run's --seed, so each seed also draws its
+    /// own world). Fix it to vary only the training (initialisation, data order,
+    /// augmentation) over seeds, as a fixed dataset does.
+    #[arg(long)]
+    pub world_seed: Option<u64>,
 }
 
 impl DataArgs {
-    /// The data source these flags name; `seed` draws the built-in world.
+    /// The data source these flags name; `seed` draws the built-in world unless
+    /// `--world-seed` is given.
     pub fn source(&self, seed: u64) -> Result<DataSource> {
         Ok(DataSource::parse_sized(
             &self.data,
             self.images.clone(),
-            seed,
+            self.world_seed.unwrap_or(seed),
             self.world_train,
             self.world_eval,
         )?)

@@ -7,8 +7,10 @@ use std::fmt::Write;
 use mafs_core::table::Table;
 
 use super::results::{CellResult, ConditionSpec, distinct, fusions_of};
+use super::shifts::{ShiftUnavailable, WeightShiftRow};
 use super::stats::{MeanSpread, PairedBootstrap};
 use super::summary::{Summary, Trend, comparisons, find};
+use crate::weights::first_appearance;
 
 /// What the report says about how the sweep was run.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -25,12 +27,23 @@ pub struct ReportHeader {
 
 /// `mean ± sd` (just the mean for one seed), `-` when missing.
 pub fn pm(m: &MeanSpread, digits: usize) -> String {
+    spread(m, digits, false)
+}
+
+/// [`pm`], the mean with its sign when `signed`.
+fn spread(m: &MeanSpread, digits: usize, signed: bool) -> String {
     if !m.mean.is_finite() {
-        "-".to_string()
-    } else if m.n > 1 {
-        format!("{:.digits$} ± {:.digits$}", m.mean, m.sd)
+        return "-".to_string();
+    }
+    let mean = if signed {
+        format!("{:+.digits$}", m.mean)
     } else {
         format!("{:.digits$}", m.mean)
+    };
+    if m.n > 1 {
+        format!("{mean} ± {:.digits$}", m.sd)
+    } else {
+        mean
     }
 }
 
@@ -43,6 +56,11 @@ pub fn verdict(t: &PairedBootstrap) -> &'static str {
     } else {
         "no significant difference"
     }
+}
+
+/// [`pm`] with the mean's sign.
+fn signed_pm(m: &MeanSpread, digits: usize) -> String {
+    spread(m, digits, true)
 }
 
 fn test_cell(t: &PairedBootstrap) -> String {
@@ -363,6 +381,7 @@ pub fn markdown(
             );
         }
         let _ = writeln!(s);
+        weight_shift_section(&mut s, &task, &fs, conditions, summary);
     }
     if !header.figures.is_empty() {
         let _ = writeln!(s, "## Figures\n");
@@ -371,4 +390,163 @@ pub fn markdown(
         }
     }
     s
+}
+
+/// One modality's cell of the weight-shift table: the paired change, and the AUROC when
+/// the condition corrupted the modality (`absent` when it removed the modality).
+fn shift_cell(r: &WeightShiftRow) -> String {
+    if r.paired_change.n == 0 {
+        return "absent".into();
+    }
+    let change = format!("Δ {}", signed_pm(&r.paired_change, 3));
+    if r.corrupted() && r.auroc.n > 0 {
+        format!("{change}, AUROC {}", pm(&r.auroc, 3))
+    } else {
+        change
+    }
+}
+
+/// The table of weight shifts: one row per fusion × corruption condition, one column per
+/// modality.
+fn shift_rows_table(
+    s: &mut String,
+    fusions: &[String],
+    conditions: &[ConditionSpec],
+    rows: &[&WeightShiftRow],
+) {
+    let modalities = first_appearance(rows.iter().map(|r| r.modality.clone()));
+    let mut t = Table::new(
+        ["fusion".to_string(), "condition".into()]
+            .into_iter()
+            .chain(modalities.iter().cloned()),
+    );
+    for f in fusions {
+        for c in conditions.iter().filter(|c| c.is_corruption()) {
+            let mine: Vec<&&WeightShiftRow> = rows
+                .iter()
+                .filter(|r| r.fusion == *f && r.condition == c.name)
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            t.row(
+                [f.clone(), c.name.clone()]
+                    .into_iter()
+                    .chain(modalities.iter().map(|m| {
+                        mine.iter()
+                            .find(|r| r.modality == *m)
+                            .map_or("-".into(), |r| shift_cell(r))
+                    })),
+            );
+        }
+    }
+    let _ = write!(s, "{t}");
+}
+
+/// The table of signal means, clean → on the corrupted rows (means over seeds), for the
+/// modalities each condition corrupted; nothing when no fusion reads signals.
+fn signal_means_table(s: &mut String, rows: &[&WeightShiftRow]) {
+    let names = first_appearance(
+        rows.iter()
+            .flat_map(|r| r.signals.iter().map(|x| x.name.clone())),
+    );
+    if names.is_empty() {
+        return;
+    }
+    let mut t = Table::new(
+        ["fusion".to_string(), "condition".into(), "modality".into()]
+            .into_iter()
+            .chain(names.iter().map(|n| format!("{n} clean → corrupted"))),
+    );
+    for r in rows
+        .iter()
+        .filter(|r| r.corrupted() && !r.signals.is_empty())
+    {
+        t.row(
+            [r.fusion.clone(), r.condition.clone(), r.modality.clone()]
+                .into_iter()
+                .chain(names.iter().map(|n| {
+                    r.signals
+                        .iter()
+                        .find(|x| x.name == *n)
+                        .map_or("-".into(), |x| {
+                            format!("{:.3} → {:.3}", x.clean.mean, x.corrupted.mean)
+                        })
+                })),
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nSignal means over the clean rows → over the corrupted rows (mean over seeds), for the modalities each condition corrupted:\n"
+    );
+    let _ = write!(s, "{t}");
+}
+
+/// The cells whose saved evidence gives no weight shift, and what to do about it.
+fn unavailable_note(s: &mut String, missing: &[&ShiftUnavailable]) {
+    if missing.is_empty() {
+        return;
+    }
+    let cells: Vec<String> = missing
+        .iter()
+        .map(|m| {
+            format!(
+                "`{}` seed {} ({} condition{})",
+                m.fusion,
+                m.seed,
+                m.conditions.len(),
+                if m.conditions.len() == 1 { "" } else { "s" }
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        s,
+        "\nWeight shift not available for {}: those cells were saved before the sweep recorded \
+         each instance's corruption flags and signals. Delete their `cell.json` and \
+         `instances.json` and rerun the command: the trained runs are reused and only the \
+         evaluations redone.",
+        cells.join(", ")
+    );
+}
+
+/// The section on what each corruption did to each modality's weight, paired with the
+/// same instances clean.
+fn weight_shift_section(
+    s: &mut String,
+    task: &str,
+    fusions: &[String],
+    conditions: &[ConditionSpec],
+    summary: &Summary,
+) {
+    let rows: Vec<&WeightShiftRow> = summary
+        .weight_shifts
+        .iter()
+        .filter(|r| r.task == task)
+        .collect();
+    let missing: Vec<&ShiftUnavailable> = summary
+        .weight_shift_unavailable
+        .iter()
+        .filter(|m| m.task == task)
+        .collect();
+    if rows.is_empty() && missing.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "### Weights against the same instances clean\n");
+    let _ = writeln!(
+        s,
+        "For each corruption condition: Δ, the paired change of each modality's mean weight \
+         against the same test instances clean, and for the modalities the condition corrupted \
+         the AUROC of the weight as a detector of that corruption (1: every corrupted instance \
+         weighs the modality less than every clean one; 0.5: chance); mean ± sd over seeds, the \
+         per-seed values in `results.json` (`summary.weight_shifts`). Fixed fusions keep \
+         constant weights: Δ 0 and AUROC 0.5 by construction.\n"
+    );
+    if rows.is_empty() {
+        let _ = writeln!(s, "Weight shift not available for any cell.");
+    } else {
+        shift_rows_table(s, fusions, conditions, &rows);
+        signal_means_table(s, &rows);
+    }
+    unavailable_note(s, &missing);
+    let _ = writeln!(s);
 }

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::weights::WeightEvidence;
+
 /// One evaluation condition of the sweep.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConditionSpec {
@@ -123,6 +125,17 @@ pub struct ConditionInstances {
     pub uncertainty: Vec<Vec<f32>>,
     /// Presence of each modality `[n][M]`.
     pub present: Vec<Vec<bool>>,
+    /// Whether the data pipeline corrupted, dropped or misaligned each modality `[n][M]`
+    /// (empty in sweeps written before it was recorded: no weight shift then).
+    #[serde(default)]
+    pub corrupted: Vec<Vec<bool>>,
+    /// Every signal of each modality `[n][M][S]`, named by [`CellInstances::signal_names`]
+    /// (empty in sweeps written before it was recorded).
+    #[serde(default)]
+    pub signals: Vec<Vec<Vec<f32>>>,
+    /// Instance id of each weight row, when the weights' rows are not the scores' (`ids`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weight_ids: Vec<u64>,
 }
 
 impl ConditionInstances {
@@ -135,6 +148,34 @@ impl ConditionInstances {
             .map(|((&i, &s), &v)| ((i, s), v))
             .collect()
     }
+
+    /// The fusion evidence [`crate::weights::weight_shift`] pairs, or `None` when the
+    /// evaluation kept no per-instance weights or was saved before the corruption flags
+    /// were recorded.
+    pub fn evidence(
+        &self,
+        modalities: &[String],
+        signal_names: &[String],
+    ) -> Option<WeightEvidence> {
+        let ids = if self.weight_ids.is_empty() {
+            &self.ids
+        } else {
+            &self.weight_ids
+        };
+        let n = self.weights.len();
+        if n == 0 || self.corrupted.len() != n || ids.len() != n {
+            return None;
+        }
+        Some(WeightEvidence {
+            modalities: modalities.to_vec(),
+            signal_names: signal_names.to_vec(),
+            ids: ids.clone(),
+            weights: self.weights.clone(),
+            signals: self.signals.clone(),
+            present: self.present.clone(),
+            corrupted: self.corrupted.clone(),
+        })
+    }
 }
 
 /// The per-instance evidence of one cell: condition name → instances.
@@ -142,6 +183,31 @@ impl ConditionInstances {
 pub struct CellInstances {
     /// Name of the uncertainty signal kept (e.g. `prototype_entropy`), if any.
     pub uncertainty_signal: Option<String>,
+    /// Names of the signals kept in [`ConditionInstances::signals`] (empty in sweeps
+    /// written before they were kept).
+    #[serde(default)]
+    pub signal_names: Vec<String>,
     /// Per condition.
     pub conditions: BTreeMap<String, ConditionInstances>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instances_saved_before_the_weight_evidence_load_without_it() {
+        let old = r#"{"uncertainty_signal": null, "conditions": {"clean": {
+            "ids": [1], "subs": [0], "scores": [1.0], "weights": [[0.5, 0.5]],
+            "uncertainty": [], "present": [[true, true]]}}}"#;
+        let ci: CellInstances = serde_json::from_str(old).unwrap();
+        assert!(ci.signal_names.is_empty());
+        let clean = &ci.conditions["clean"];
+        let m = ["image".to_string(), "text".to_string()];
+        assert_eq!(clean.evidence(&m, &[]), None);
+        let mut new = clean.clone();
+        new.corrupted = vec![vec![false, true]];
+        let e = new.evidence(&m, &[]).unwrap();
+        assert_eq!((e.ids, e.corrupted), (vec![1], vec![vec![false, true]]));
+    }
 }

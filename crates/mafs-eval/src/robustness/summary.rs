@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::results::{CellInstances, CellResult, ConditionSpec, distinct};
+use super::shifts::{ShiftUnavailable, WeightShiftRow, summarize_shifts};
 use super::stats::{
     BootstrapConfig, MeanSpread, PairedBootstrap, corruption_error, mean_corruption_error,
     mean_spread, paired_bootstrap, relative_robustness, slope,
@@ -134,6 +135,13 @@ pub struct Summary {
     pub weight_trends: Vec<Trend>,
     /// Costs.
     pub costs: Vec<Cost>,
+    /// What each corruption did to each modality's weight against the same instances
+    /// clean, per fusion (absent from summaries written before it was measured).
+    #[serde(default)]
+    pub weight_shifts: Vec<WeightShiftRow>,
+    /// Cells whose saved evidence cannot give the weight shift.
+    #[serde(default)]
+    pub weight_shift_unavailable: Vec<ShiftUnavailable>,
 }
 
 /// Conditions that `keep` accepts, grouped by family in order of first appearance.
@@ -193,6 +201,8 @@ pub fn summarize(
         lead_trends: Vec::new(),
         weight_trends: Vec::new(),
         costs: Vec::new(),
+        weight_shifts: Vec::new(),
+        weight_shift_unavailable: Vec::new(),
     };
     let sev_families = severity_families(conditions);
     let corr_families = corruption_families(conditions);
@@ -311,6 +321,10 @@ pub fn summarize(
                 s.weight_trends
                     .push(trend(task, fusion, family, conds, &fc, &|c, k| w(c, k)));
             }
+            let fc_inst: Vec<Option<CellInstances>> = fc.iter().map(|c| instances(c)).collect();
+            let (rows, unavailable) = summarize_shifts(task, fusion, conditions, &fc, &fc_inst);
+            s.weight_shifts.extend(rows);
+            s.weight_shift_unavailable.extend(unavailable);
             s.costs.push(Cost {
                 task: task.clone(),
                 fusion: fusion.clone(),

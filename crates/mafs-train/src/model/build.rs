@@ -55,6 +55,16 @@ impl ModelSpec {
         self.modalities.len()
     }
 
+    /// VQA with `scheduler.vqa_condition_on_question`: the index of the question, on which
+    /// the unimodal heads are conditioned and which the reliability target leaves out.
+    pub fn conditioning_modality(&self) -> Option<usize> {
+        if self.task == Task::Vqa && self.scheduler.vqa_condition_on_question {
+            self.modalities.iter().position(|n| n == "question")
+        } else {
+            None
+        }
+    }
+
     /// Whether the fusion is one of ours, taught by the reliability target.
     pub fn is_ma_afs(&self) -> bool {
         is_ma_afs(self.fusion)
@@ -266,6 +276,7 @@ pub fn build_model(
                 .init(device),
                 unimodal: UnimodalHeadsConfig::new(d, vocab.n_answers, m)
                     .with_loss(vqa_loss.to_head())
+                    .with_condition_on(spec.conditioning_modality())
                     .init(device),
             })
         }
@@ -333,6 +344,33 @@ mod tests {
                     task == Task::Retrieval && !fusion.is_late()
                 );
             }
+        }
+    }
+
+    #[test]
+    fn vqa_heads_are_conditioned_on_the_question_by_default_only_for_vqa() {
+        let device = Device::flex();
+        for task in Task::ALL {
+            let m = build_model(
+                &RunConfig::new(task, FusionKind::MaAfs, 0),
+                vocab(),
+                &device,
+            )
+            .unwrap();
+            let question = m.spec.modalities.iter().position(|n| n == "question");
+            assert_eq!(m.spec.conditioning_modality(), question, "{task}");
+            if let TaskModule::Vqa(h) = &m.head {
+                let c = question.expect("VQA has a question");
+                assert_eq!(h.unimodal.condition_on, Some(c));
+                assert!(h.unimodal.pools[c].is_none() && h.unimodal.pools.len() == 3);
+            }
+        }
+        let mut off = RunConfig::new(Task::Vqa, FusionKind::MaAfs, 0);
+        off.scheduler.vqa_condition_on_question = false;
+        let m = build_model(&off, vocab(), &device).unwrap();
+        assert_eq!(m.spec.conditioning_modality(), None);
+        if let TaskModule::Vqa(h) = &m.head {
+            assert!(h.unimodal.pools.is_empty());
         }
     }
 }

@@ -11,14 +11,18 @@ use mafs_core::{
 use mafs_heads::loss::cross_entropy;
 use mafs_heads::{ItcTarget, hard_negatives_seeded};
 use mafs_scheduler::{
-    FusionWeighting, in_batch_tcp, kl_to_target_logits, kl_to_uniform, leave_one_out_reliability,
-    reliability_target, soft_target_tcp, weight_rank_loss,
+    FusionWeighting, gain_over_condition, in_batch_tcp, kl_to_target_logits, kl_to_uniform,
+    leave_one_out_reliability, reliability_target, soft_target_tcp, weight_rank_loss,
 };
 use mafs_signals::{LearnedConfidence, SignalModules, SignalStack, proto_loss_counted};
 
 use super::unimodal::{arange, unimodal_alignment};
 use super::{MafsModel, ModelBatch, TaskModule};
 use crate::config::LossWeights;
+
+/// Floor of a VQA context modality's gain over the question (`gain_over_condition`): with
+/// no gain from either context modality the target is uniform over them.
+const GAIN_FLOOR: f64 = 0.01;
 
 /// What the item side of the model computes for a batch.
 #[derive(Debug, Clone)]
@@ -363,7 +367,13 @@ impl MafsModel {
                 let tcp = if self.spec.is_ma_afs() && self.spec.scheduler.vqa_leave_one_out {
                     self.leave_one_out_tcp(&h.answer, items, scores)
                 } else {
-                    soft_target_tcp(&items.unimodal_logits, scores).detach()
+                    let tcp = soft_target_tcp(&items.unimodal_logits, scores).detach();
+                    match self.spec.conditioning_modality() {
+                        Some(c) if self.spec.scheduler.vqa_gain_over_question => {
+                            gain_over_condition(tcp, c, GAIN_FLOOR)
+                        }
+                        _ => tcp,
+                    }
                 };
                 TaskTerms {
                     task,
@@ -419,6 +429,20 @@ impl MafsModel {
         leave_one_out_reliability(full.reshape([b]), without, FLOOR)
     }
 
+    /// The entries the reliability target covers: the present ones, less the conditioning
+    /// modality (the VQA question, see [`super::ModelSpec::conditioning_modality`]).
+    fn targeted_presence(&self, present: Tensor<2, Bool>) -> Tensor<2, Bool> {
+        let Some(c) = self.spec.conditioning_modality() else {
+            return present;
+        };
+        let [b, m] = present.dims();
+        let keep: Vec<bool> = (0..m).map(|k| k != c).collect();
+        let keep = Tensor::<1, Bool>::from_data(TensorData::new(keep, [m]), &present.device())
+            .reshape([1, m])
+            .expand([b, m]);
+        present.bool_and(keep)
+    }
+
     /// What teaches the MA-AFS scheduler (DESIGN §1): `KL(t || w)` against the reliability
     /// target from the true-class probabilities, QMF's rank loss, and the learned
     /// confidence's losses (L1 to the TCP; BCE of the clean head to the known corruption
@@ -441,13 +465,14 @@ impl MafsModel {
         }
         let w = &items.weights;
         let present = w.present.clone();
+        let targeted = self.targeted_presence(present.clone());
         let sched = if lambdas.lambda_sched > 0.0 {
             let t = reliability_target(
                 tcp.clone(),
-                present.clone(),
+                targeted.clone(),
                 self.spec.scheduler.target_temperature,
             );
-            kl_to_target_logits(t, items.live_logits.clone(), present.clone(), w.tau)
+            kl_to_target_logits(t, items.live_logits.clone(), targeted.clone(), w.tau)
         } else {
             zero()
         };
@@ -455,10 +480,10 @@ impl MafsModel {
             let uni_loss = tcp.clone().clamp_min(1.0e-12).log().neg();
             let live = mafs_core::weights::masked_softmax(
                 items.live_logits.clone(),
-                present.clone(),
+                targeted.clone(),
                 w.tau,
             );
-            weight_rank_loss(live, uni_loss, present.clone())
+            weight_rank_loss(live, uni_loss, targeted)
         } else {
             zero()
         };

@@ -68,26 +68,34 @@ fn uncertainty_index(names: &[String]) -> Option<usize> {
         .or(if names.is_empty() { None } else { Some(0) })
 }
 
+/// What the cell keeps of an evaluation: each item's score, and the fusion evidence of each
+/// row (weights, presence, corruption flags, signals) that the report pairs with clean.
 fn instances_of(report: &EvalReport, signal: Option<usize>) -> ConditionInstances {
-    let mut c = ConditionInstances {
-        ids: report.item_scores.iter().map(|s| s.id).collect(),
+    let ids: Vec<u64> = report.item_scores.iter().map(|s| s.id).collect();
+    let e = report.evidence();
+    let uncertainty = match signal {
+        Some(k) => e
+            .signals
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|s| s.get(k).copied().unwrap_or(f32::NAN))
+                    .collect()
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    ConditionInstances {
         subs: report.item_scores.iter().map(|s| s.sub).collect(),
         scores: report.item_scores.iter().map(|s| s.score).collect(),
-        ..ConditionInstances::default()
-    };
-    for w in &report.instances {
-        c.weights.push(w.weights.clone());
-        c.present.push(w.present.clone());
-        if let Some(k) = signal {
-            c.uncertainty.push(
-                w.signals
-                    .iter()
-                    .map(|s| s.get(k).copied().unwrap_or(f32::NAN))
-                    .collect(),
-            );
-        }
+        weight_ids: if e.ids == ids { Vec::new() } else { e.ids },
+        ids,
+        weights: e.weights,
+        uncertainty,
+        present: e.present,
+        corrupted: e.corrupted,
+        signals: e.signals,
     }
-    c
 }
 
 /// Runs one cell: trains (or reuses) its model and evaluates the conditions it lacks.
@@ -194,6 +202,9 @@ pub fn run_cell(
         let report = evaluate(&model, instances, &vocab, &opts, device)
             .with_context(|| format!("evaluating {label} on {}", cond.name))?;
         let seconds = start.elapsed().as_secs_f64();
+        if inst.signal_names.is_empty() {
+            inst.signal_names = report.signal_names.clone();
+        }
         if inst.uncertainty_signal.is_none() {
             inst.uncertainty_signal =
                 uncertainty_index(&report.signal_names).map(|k| report.signal_names[k].clone());
