@@ -146,14 +146,28 @@ enum WgpuPick {
     Cpu,
 }
 
+/// The wgpu device a spec names, its adapter acquired here (burn's `WgpuOptions::init`), so
+/// that a machine without one gets an error naming the spec instead of a panic at the first
+/// tensor operation.
 #[cfg(feature = "wgpu")]
-fn wgpu(pick: WgpuPick, _spec: &str) -> Result<Device, TrainError> {
+fn wgpu(pick: WgpuPick, spec: &str) -> Result<Device, TrainError> {
     use burn::tensor::DeviceKind;
-    Ok(Device::wgpu(match pick {
+    use burn::tensor::wgpu::WgpuInitError;
+    let kind = match pick {
         WgpuPick::Default => DeviceKind::DefaultDevice,
         WgpuPick::Discrete(n) => DeviceKind::DiscreteGpu(n),
         WgpuPick::Cpu => DeviceKind::Cpu,
-    }))
+    };
+    match Device::wgpu_options().device_kind(kind.clone()).init() {
+        Ok(device) => Ok(device),
+        // Already acquired in this process (a second `parse_device` of the same spec, or a
+        // tensor made on it): reuse that runtime.
+        Err(WgpuInitError::Registration { .. }) => Ok(Device::wgpu(kind)),
+        Err(e) => Err(TrainError::Config(format!(
+            "--device `{spec}`: no wgpu adapter: {e} (without a GPU, Mesa's software Vulkan \
+             driver provides one: Debian/Ubuntu packages mesa-vulkan-drivers and libvulkan1)"
+        ))),
+    }
 }
 
 #[cfg(not(feature = "wgpu"))]

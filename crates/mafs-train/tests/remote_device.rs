@@ -7,7 +7,7 @@
 //! how local devices read (burn 0.22.1, `tests/profile_remote.rs`).
 //!
 //! ```sh
-//! cargo test -p mafs-train --features remote --test remote_device
+//! cargo test --workspace --features wgpu,remote --test remote_device
 //! ```
 #![cfg(feature = "remote")]
 

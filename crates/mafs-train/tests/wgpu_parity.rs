@@ -3,10 +3,12 @@
 //! steps give the same numbers within [`TOL`].
 //!
 //! Needs a Vulkan driver; without a GPU, Mesa's software one (llvmpipe: Debian packages
-//! `mesa-vulkan-drivers` and `libvulkan1`), which `.ci/run` installs.
+//! `mesa-vulkan-drivers` and `libvulkan1`), which `.ci/run` installs. Where wgpu finds no
+//! adapter, the test says so and stops, unless `CI` is set (CI must run it) or
+//! `MAFS_PARITY_DEVICE` names the device: then it fails.
 //!
 //! ```sh
-//! cargo test -p mafs-train --features wgpu --test wgpu_parity
+//! cargo test --workspace --features wgpu,remote --test wgpu_parity
 //! ```
 //! `MAFS_PARITY_DEVICE` picks the candidate device (default `wgpu`; `cuda` with `--features cuda`).
 #![cfg(any(feature = "wgpu", feature = "cuda"))]
@@ -48,8 +50,16 @@ fn config(fusion: FusionKind, preset: &std::path::Path) -> RunConfig {
 #[test]
 fn every_fusion_agrees_with_the_cpu() {
     let _guard = common::serial();
-    let spec = std::env::var("MAFS_PARITY_DEVICE").unwrap_or_else(|_| "wgpu".into());
-    let device = parse_device(&spec).unwrap();
+    let named = std::env::var("MAFS_PARITY_DEVICE").ok();
+    let spec = named.clone().unwrap_or_else(|| "wgpu".into());
+    let device = match parse_device(&spec) {
+        Ok(device) => device,
+        Err(e) if named.is_none() && !common::in_ci() => {
+            eprintln!("wgpu_parity NOT RUN: {e} (CI=true makes this a failure)");
+            return;
+        }
+        Err(e) => panic!("{e}"),
+    };
     let dir = tempfile::tempdir().unwrap();
     let preset = dir.path().join("parity.json");
     std::fs::write(&preset, PRESET).unwrap();
