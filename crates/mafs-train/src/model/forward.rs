@@ -24,6 +24,16 @@ use crate::config::LossWeights;
 /// no gain from either context modality the target is uniform over them.
 const GAIN_FLOOR: f64 = 0.01;
 
+/// `present` with modality `k` marked absent in every row.
+fn without_column(present: Tensor<2, Bool>, k: usize) -> Tensor<2, Bool> {
+    let [b, m] = present.dims();
+    let keep: Vec<bool> = (0..m).map(|j| j != k).collect();
+    let keep = Tensor::<1, Bool>::from_data(TensorData::new(keep, [m]), &present.device())
+        .reshape([1, m])
+        .expand([b, m]);
+    present.bool_and(keep)
+}
+
 /// What the item side of the model computes for a batch.
 #[derive(Debug, Clone)]
 pub struct ItemForward {
@@ -417,12 +427,7 @@ impl MafsModel {
             .map(|k| {
                 let mut left_out = encoded.clone();
                 left_out[k].present = absent.clone();
-                let keep: Vec<f32> = (0..m).map(|j| if j == k { 0.0 } else { 1.0 }).collect();
-                let keep = Tensor::<1>::from_data(TensorData::new(keep, [m]), &device)
-                    .reshape([1, m])
-                    .expand([b, m]);
-                let present = (w.present.clone().float() * keep).greater_elem(0.5);
-                fuse(&left_out, present)
+                fuse(&left_out, without_column(w.present.clone(), k))
             })
             .collect();
         let without = soft_target_tcp(&without, scores);
@@ -432,15 +437,10 @@ impl MafsModel {
     /// The entries the reliability target covers: the present ones, less the conditioning
     /// modality (the VQA question, see [`super::ModelSpec::conditioning_modality`]).
     fn targeted_presence(&self, present: Tensor<2, Bool>) -> Tensor<2, Bool> {
-        let Some(c) = self.spec.conditioning_modality() else {
-            return present;
-        };
-        let [b, m] = present.dims();
-        let keep: Vec<bool> = (0..m).map(|k| k != c).collect();
-        let keep = Tensor::<1, Bool>::from_data(TensorData::new(keep, [m]), &present.device())
-            .reshape([1, m])
-            .expand([b, m]);
-        present.bool_and(keep)
+        match self.spec.conditioning_modality() {
+            Some(c) => without_column(present, c),
+            None => present,
+        }
     }
 
     /// What teaches the MA-AFS scheduler (DESIGN §1): `KL(t || w)` against the reliability
