@@ -4,7 +4,7 @@
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::{Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Bool, Device, Tensor, TensorData};
 use mafs_core::{Encoded, Fused, FusionHead, FusionWeights};
 use mafs_encoders::Activation;
 
@@ -56,6 +56,13 @@ pub struct QueryFusionConfig {
     /// Pooling of the fused queries.
     #[config(default = "QueryPool::Mean")]
     pub pool: QueryPool,
+    /// Append one learned token to every modality's memory, which every query may attend
+    /// to: a softmax attention's weights sum to one whether or not any token matches the
+    /// query, so without it "nothing here" has no representation (the pooled context is the
+    /// best partial match); with it the attention can go to the null token instead (as a
+    /// sink token or softmax-plus-one). Off by default.
+    #[config(default = false)]
+    pub null_token: bool,
 }
 
 /// Learned queries `[Q, d]`; each layer: self-attention over queries, then
@@ -83,6 +90,9 @@ pub struct QueryFusionHead {
     /// Pooling.
     #[module(skip)]
     pub pool: QueryPool,
+    /// With [`QueryFusionConfig::null_token`]: one learned token `[1, width]` per modality
+    /// (width `d_model` in shared mode), appended to its memory; else empty.
+    pub null_tokens: Vec<Param<Tensor<2>>>,
 }
 
 impl QueryFusionConfig {
@@ -128,6 +138,14 @@ impl QueryFusionConfig {
             modality_widths: self.modality_widths.clone(),
             shared,
             pool: self.pool,
+            null_tokens: if self.null_token {
+                self.modality_widths
+                    .iter()
+                    .map(|&w| normal.init([1, if shared { self.d_model } else { w }], device))
+                    .collect()
+            } else {
+                Vec::new()
+            },
         }
     }
 }
@@ -178,9 +196,13 @@ impl QueryFusionHead {
                         tokens = tokens + row;
                     }
                 }
+                let (tokens, padding) = match self.null_tokens.get(m) {
+                    Some(null) => with_null_token(tokens, e.padding.clone(), null.val()),
+                    None => (tokens, e.padding.clone()),
+                };
                 Memory {
                     tokens,
-                    padding: e.padding.clone(),
+                    padding,
                     weight: weight_column(&w, m),
                 }
             })
@@ -192,6 +214,23 @@ impl QueryFusionHead {
         }
         self.ln_final.forward(h)
     }
+}
+
+/// Appends `null` (`[1, w]`) to every instance's tokens (`[b, n, w]` → `[b, n + 1, w]`), as a
+/// non-padding position.
+fn with_null_token(
+    tokens: Tensor<3>,
+    padding: Tensor<2, Bool>,
+    null: Tensor<2>,
+) -> (Tensor<3>, Tensor<2, Bool>) {
+    let [b, _, w] = tokens.dims();
+    let device = tokens.device();
+    let null = null.reshape([1, 1, w]).expand([b, 1, w]);
+    let open = Tensor::<2, Bool>::from_data(TensorData::new(vec![false; b], [b, 1]), &device);
+    (
+        Tensor::cat(vec![tokens, null], 1),
+        Tensor::cat(vec![padding, open], 1),
+    )
 }
 
 impl FusionHead for QueryFusionHead {
@@ -271,6 +310,32 @@ mod tests {
                     Tolerance::absolute(1e-6),
                 );
             }
+        }
+    }
+
+    #[test]
+    fn the_null_token_is_attended_to_and_learned() {
+        let (_rng, device) = crate::testing::seeded(3);
+        for shared in [false, true] {
+            let widths = vec![16, 12];
+            let enc = encodings(2, &widths, &device);
+            let w = random_weights(&enc);
+            let plain = head(widths.clone(), shared, &device);
+            let mut h = QueryFusionConfig::new(widths.clone(), 16)
+                .with_n_queries(3)
+                .with_heads(4)
+                .with_shared_cross_attention(shared)
+                .with_null_token(true)
+                .init(&device);
+            let extra = if shared { 2 * 16 } else { 16 + 12 };
+            assert_eq!(h.num_params(), plain.num_params() + extra);
+            let base = h.fuse(&enc, &w).pooled;
+            assert!(!base.clone().is_nan().any().into_scalar::<bool>());
+            // The output depends on the null token: the queries attend to it.
+            h.null_tokens[1] = h.null_tokens[1].clone().map(|t| t.mul_scalar(-50.0));
+            let moved = h.fuse(&enc, &w).pooled;
+            let diff: f32 = (moved - base).abs().max().into_scalar();
+            assert!(diff > 1e-3, "shared {shared}: {diff}");
         }
     }
 

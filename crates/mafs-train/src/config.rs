@@ -464,6 +464,11 @@ pub struct RunConfig {
     pub vqa_side_text: bool,
     /// Top-k of ITC candidates re-ranked by ITM at retrieval evaluation (0 = off).
     pub itm_rerank_k: usize,
+    /// Query fusion: a learned null token in every modality's memory, so that a query can
+    /// attend to nothing (`mafs_fusion::QueryFusionConfig::null_token`). Off by default and
+    /// in configs written before it existed.
+    #[serde(default)]
+    pub fusion_null_token: bool,
     /// Train on every (instance, caption) or (instance, question) pair per epoch instead of
     /// one pair per instance drawn afresh each epoch.
     pub all_pairs: bool,
@@ -517,6 +522,7 @@ impl RunConfig {
             detach_weights: matches!(fusion, FusionKind::Qmf | FusionKind::Pdf),
             vqa_side_text: true,
             itm_rerank_k: 16,
+            fusion_null_token: false,
             all_pairs: false,
             min_word_count: 1,
             max_answers: 256,

@@ -224,7 +224,11 @@ pub fn build_model(
     let fusion = if config.fusion.is_late() {
         FusionModule::Late(LateFusionConfig::new(widths, d).init(device))
     } else {
-        FusionModule::Query(QueryFusionConfig::new(widths, d).init(device))
+        FusionModule::Query(
+            QueryFusionConfig::new(widths, d)
+                .with_null_token(config.fusion_null_token)
+                .init(device),
+        )
     };
     let query = !config.fusion.is_late();
     let itm_fusion = (config.task == Task::Retrieval && query).then(|| {
