@@ -232,6 +232,19 @@ pub fn sample_indices(rng: &mut CorruptRng, n: usize, k: usize) -> Vec<usize> {
 mod tests {
     use super::*;
 
+    /// Pinned before the SplitMix64 copies become one (values of an independent Python
+    /// implementation of Vigna's splitmix64.c).
+    #[test]
+    fn splitmix64_is_pinned() {
+        assert_eq!(splitmix64(0), 0xE220_A839_7B1D_CDAF);
+        assert_eq!(splitmix64(0x9E37_79B9_7F4A_7C15), 0x6E78_9E6A_A1B9_65F4);
+        assert_eq!(splitmix64(1), 0x910A_2DEC_8902_5CC1);
+        assert_eq!(splitmix64(12345), 0x2211_8258_A9D1_11A0);
+        assert_eq!(splitmix64(1 << 63), 0x481E_C0A2_12A9_F3DB);
+        let parts: [&[u8]; 4] = [b"seed", &5u64.to_le_bytes(), b"image:fog", &[3]];
+        assert_eq!(stable_hash(&parts), 0x6FB3_93E0_20D0_2507);
+    }
+
     fn key(instance: u64) -> RngKey<'static> {
         RngKey {
             seed: 7,

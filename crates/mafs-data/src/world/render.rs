@@ -148,6 +148,17 @@ mod tests {
     use super::*;
     use crate::world::palette::{Colour, PaletteVariant, Size};
 
+    /// Pinned before the SplitMix64 copies become one (values of an independent Python
+    /// implementation of Vigna's splitmix64.c).
+    #[test]
+    fn splitmix64_is_pinned() {
+        assert_eq!(mix64(0), 0xE220_A839_7B1D_CDAF);
+        assert_eq!(mix64(0x9E37_79B9_7F4A_7C15), 0x6E78_9E6A_A1B9_65F4);
+        assert_eq!(mix64(1), 0x910A_2DEC_8902_5CC1);
+        assert_eq!(mix64(12345), 0x2211_8258_A9D1_11A0);
+        assert_eq!(mix64(1 << 63), 0x481E_C0A2_12A9_F3DB);
+    }
+
     fn scene_with(shape: Shape, filled: bool) -> Scene {
         Scene {
             size: 32,
