@@ -27,6 +27,7 @@ pub mod json;
 pub mod limits;
 pub mod mask;
 pub mod pystr;
+pub mod seed;
 pub mod signals;
 pub mod table;
 pub mod traits;

@@ -17,6 +17,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use mafs_core::seed::mix;
 use serde::{Deserialize, Serialize};
 
 use crate::coco::{CocoOptions, load_coco_captions};
@@ -343,15 +344,6 @@ impl LoadOptions {
     }
 }
 
-/// SplitMix64 of `(seed, a)`, the held-out draws of the VQA splits (the same function as
-/// mafs-train's `mix`, so holdouts match the runs that made them).
-fn mix(seed: u64, a: u64) -> u64 {
-    let mut z = seed ^ a.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// The splits of a source, and what was read.
 pub type Splits = BTreeMap<Split, Vec<Instance>>;
 
@@ -536,16 +528,6 @@ fn vqa_options(images: &std::path::Path, size: Option<u32>, opts: &LoadOptions) 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Pinned before the SplitMix64 copies become one (values of an independent Python
-    /// implementation of Vigna's splitmix64.c).
-    #[test]
-    fn mix_is_pinned() {
-        assert_eq!(mix(0, 1), 0xE220_A839_7B1D_CDAF);
-        assert_eq!(mix(42, 0xE90F), 0x85C3_63C4_0DE0_E3D3);
-        assert_eq!(mix(0x10, 0x7B), 0xB703_4E3E_C7D6_C56E);
-        assert_eq!(mix(u64::MAX, u64::MAX), 0xE4D9_7177_1B65_2C20);
-    }
 
     #[test]
     fn specs_parse_to_sources() {
