@@ -57,3 +57,17 @@ fn side_by_side_fusions_give_the_sequential_numbers() {
     assert_eq!(rows[0]["fusion"], "ma-afs");
     assert_eq!(parallel, sequential);
 }
+
+#[test]
+fn a_run_folder_is_refused_with_the_flag_to_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_mafs"))
+        .args(["compare", "--world-train", "8", "--out"])
+        .arg(dir.path().join("mine"))
+        .output()
+        .expect("run mafs");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(!run.status.success(), "{stderr}");
+    assert!(stderr.contains("--out-dir"), "{stderr}");
+    assert!(!dir.path().join("mine").exists(), "nothing is written");
+}

@@ -424,7 +424,7 @@ pub struct Optim {
 impl Default for Optim {
     fn default() -> Self {
         Self {
-            epochs: 15,
+            epochs: 20,
             batch_size: 32,
             lr: 5e-4,
             weight_decay: 0.05,

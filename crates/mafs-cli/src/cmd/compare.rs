@@ -52,7 +52,8 @@ pub struct CompareArgs {
     /// Internal: where --only-fusion writes its rows (JSON).
     #[arg(long, hide = true)]
     pub rows_out: Option<PathBuf>,
-    /// Training settings shared by every fusion (its --fusion and --out are ignored).
+    /// Training settings shared by every fusion (its --fusion is ignored; --out is refused:
+    /// give --out-dir).
     #[command(flatten)]
     pub train: TrainArgs,
     /// Another dataset to evaluate every fusion on (cross-dataset transfer).
@@ -101,8 +102,22 @@ fn columns(task: Task) -> &'static [&'static str] {
 /// An evaluation: its name, the split and the corruption applied.
 type Condition = (String, Split, Option<Arc<dyn InstanceTransform>>);
 
+/// `mafs compare` names its runs itself (`OUT_DIR/TASK-FUSION`), so a `--out` (the run
+/// folder of `mafs train`) would be silently ignored; it is refused instead.
+fn refuse_run_folder(args: &CompareArgs) -> Result<()> {
+    if args.train.out != std::path::Path::new(super::train::DEFAULT_OUT) {
+        anyhow::bail!(
+            "mafs compare: --out {} is not used here (each fusion's run goes to \
+             OUT_DIR/TASK-FUSION); give the folder with --out-dir",
+            args.train.out.display()
+        );
+    }
+    Ok(())
+}
+
 /// Runs `mafs compare`.
 pub fn run(args: CompareArgs) -> Result<ExitCode> {
+    refuse_run_folder(&args)?;
     if let (Some(fusion), Some(path)) = (args.only_fusion, &args.rows_out) {
         let rows = fusion_rows(&args, &[fusion])?;
         write_atomic(path, mafs_core::json::to_string_pretty(&rows)?.as_bytes())?;

@@ -29,6 +29,9 @@ use mafs_train::device::parse_device;
 use mafs_train::progress::Progress;
 use serde::Serialize;
 
+/// Epochs of each cell's training in the default sweep (see `RobustnessArgs::epochs`).
+pub const SWEEP_EPOCHS: usize = 15;
+
 /// Arguments of `mafs robustness`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct RobustnessArgs {
@@ -83,8 +86,10 @@ pub struct RobustnessArgs {
     /// Domain-shift scenes.
     #[arg(long, default_value_t = 200)]
     pub world_shift: usize,
-    /// Epochs (default: the training default).
-    #[arg(long, default_value_t = mafs_train::config::Optim::default().epochs)]
+    /// Epochs of each cell's training. The sweep's own default, 15, below the training
+    /// default of 20: its twelve trainings (four fusions, three seeds) must fit in 45 minutes
+    /// on two cores (docs/robustness.md, "Cost model").
+    #[arg(long, default_value_t = SWEEP_EPOCHS)]
     pub epochs: usize,
     /// Batch size (default: the training default).
     #[arg(long)]

@@ -12,6 +12,9 @@ use mafs_train::config::{
 use mafs_train::device::{parse_device, parse_devices};
 use mafs_train::train::{TrainOptions, train};
 
+/// The run folder of `mafs train` when `--out` is not given.
+pub const DEFAULT_OUT: &str = "runs/run";
+
 /// Arguments of `mafs train`.
 #[derive(clap::Args, Debug)]
 pub struct TrainArgs {
@@ -61,7 +64,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0)]
     pub checkpoint_every: usize,
     /// Run directory.
-    #[arg(long, default_value = "runs/run")]
+    #[arg(long, default_value = DEFAULT_OUT)]
     pub out: PathBuf,
     /// Continue the run in --out from its last good checkpoint (verified; older ones are
     /// tried when it is damaged). An error when --out has no checkpoint.
