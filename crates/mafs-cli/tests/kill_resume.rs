@@ -13,6 +13,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+// SplitMix64, for the kill plan.
+use mafs_core::seed::splitmix64 as mix;
 use mafs_train::checkpoint::hook::STAGES;
 
 /// Saves in one uninterrupted run: 2 epochs x 2 steps, one checkpoint per step.
@@ -51,14 +53,6 @@ fn train_cmd(out: &Path) -> Command {
 fn run_to_end(out: &Path) {
     let o = train_cmd(out).stderr(Stdio::piped()).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-}
-
-/// SplitMix64, for the kill plan.
-fn mix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// Where one process is killed.

@@ -26,9 +26,12 @@ pub mod fused;
 pub mod json;
 pub mod limits;
 pub mod mask;
+pub mod pystr;
+pub mod seed;
 pub mod signals;
 pub mod table;
 pub mod traits;
+pub mod vqa_answer;
 pub mod weights;
 
 pub use batch::{ModalityBatch, ModalityInput};

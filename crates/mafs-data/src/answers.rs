@@ -1,5 +1,6 @@
 //! The VQA answer vocabulary: the top-k most frequent (normalised) answers of the training
-//! split, `answer -> id`, and the soft targets VQA models train on.
+//! split, `answer -> id`, and the soft targets VQA models train on. Answers are normalised
+//! by [`normalize_answer`], the normalisation of the official VQA evaluation.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -11,55 +12,11 @@ use crate::{DataError, Instance};
 /// The answer id unknown answers get when the vocabulary has an unknown class.
 pub const UNKNOWN_ANSWER: &str = "<unk>";
 
-const NUMBER_WORDS: [(&str, &str); 11] = [
-    ("none", "0"),
-    ("zero", "0"),
-    ("one", "1"),
-    ("two", "2"),
-    ("three", "3"),
-    ("four", "4"),
-    ("five", "5"),
-    ("six", "6"),
-    ("seven", "7"),
-    ("eight", "8"),
-    ("nine", "9"),
-];
-
-/// Normalises an answer the way the VQA evaluation does in its main steps: lower case,
-/// punctuation removed (a period between digits is kept), number words to digits
-/// (`two` -> `2`, VQA's `manualMap`), articles (`a`, `an`, `the`) dropped, spaces collapsed.
-/// (mafs-eval carries the complete `vqaEval.py` normalisation for scoring.)
-pub fn normalize_answer(answer: &str) -> String {
-    let lower = answer.to_lowercase().replace(['\n', '\t'], " ");
-    let chars: Vec<char> = lower.trim().chars().collect();
-    let mut cleaned = String::with_capacity(chars.len());
-    for (i, &c) in chars.iter().enumerate() {
-        if c == '.' {
-            let digit_before = i > 0 && chars[i - 1].is_ascii_digit();
-            let digit_after = chars.get(i + 1).is_some_and(|d| d.is_ascii_digit());
-            if digit_before && digit_after {
-                cleaned.push(c);
-            }
-        } else if c.is_ascii_punctuation() && c != '\'' && c != '/' {
-            // VQA keeps apostrophes (contractions) and slashes ("yes/no").
-            cleaned.push(' ');
-        } else {
-            cleaned.push(c);
-        }
-    }
-    let words: Vec<&str> = cleaned
-        .split_whitespace()
-        .filter(|w| !matches!(*w, "a" | "an" | "the"))
-        .map(|w| {
-            NUMBER_WORDS
-                .iter()
-                .find(|(k, _)| *k == w)
-                .map(|(_, v)| *v)
-                .unwrap_or(w)
-        })
-        .collect();
-    words.join(" ")
-}
+/// The answer normalisation of the vocabulary and of the soft targets: the workspace's one
+/// VQA answer normalisation, `vqaEval.py`'s processing of a predicted answer (punctuation,
+/// number words to digits, articles dropped, contractions restored), the same function
+/// mafs-eval's VQA accuracy applies, so a class is exactly the string the scorer compares.
+pub use mafs_core::vqa_answer::normalize_answer;
 
 /// The answer vocabulary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -198,11 +155,34 @@ mod tests {
     use crate::world::{World, WorldConfig};
 
     #[test]
-    fn normalisation_follows_vqa() {
-        assert_eq!(normalize_answer(" Two. "), "2");
-        assert_eq!(normalize_answer("The Red"), "red");
-        assert_eq!(normalize_answer("3.5"), "3.5");
-        assert_eq!(normalize_answer("yes!"), "yes");
+    fn vocabulary_classes_are_the_normalised_answers() {
+        let inst = |answers: &[&str]| {
+            let mut i = World::new(WorldConfig::tiny(1, 1))
+                .unwrap()
+                .split(crate::Split::Train)[0]
+                .clone();
+            i.questions.truncate(1);
+            i.questions[0].answers = answers.iter().map(|s| s.to_string()).collect();
+            i.questions[0].answer = answers[0].to_string();
+            i
+        };
+        let train = [
+            inst(&["ten"]),
+            inst(&["10"]),
+            inst(&["dont"]),
+            inst(&["The Red."]),
+        ];
+        let v = AnswerVocab::from_instances(&train, 10, false);
+        assert_eq!(v.len(), 3, "ten and 10 are one class");
+        assert_eq!(v.id("ten"), v.id("10"));
+        assert_eq!(v.answer(v.id("ten").unwrap()), Some("10"));
+        assert_eq!(v.answer(v.id("don't").unwrap()), Some("don't"));
+        assert_eq!(v.answer(v.id("red").unwrap()), Some("red"));
+        let humans: Vec<String> = ["ten", "10", "Ten!"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(v.soft_scores(&humans), vec![(v.id("10").unwrap(), 1.0)]);
     }
 
     #[test]

@@ -17,6 +17,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use mafs_core::seed::mix;
 use serde::{Deserialize, Serialize};
 
 use crate::coco::{CocoOptions, load_coco_captions};
@@ -341,15 +342,6 @@ impl LoadOptions {
     fn wants(&self, s: Split) -> bool {
         self.splits.as_ref().is_none_or(|v| v.contains(&s))
     }
-}
-
-/// SplitMix64 of `(seed, a)`, the held-out draws of the VQA splits (the same function as
-/// mafs-train's `mix`, so holdouts match the runs that made them).
-fn mix(seed: u64, a: u64) -> u64 {
-    let mut z = seed ^ a.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// The splits of a source, and what was read.

@@ -17,9 +17,9 @@ use mafs_encoders::EncoderPreset;
 use mafs_train::RunDir;
 use mafs_train::config::{DataSource, FusionKind, RunConfig, Task};
 use mafs_train::data::{TaskDataset, make_batcher, to_model_batch};
-use mafs_train::ddp::forward_backward;
 use mafs_train::device::parse_device;
 use mafs_train::error::TrainError;
+use mafs_train::execution::forward_backward;
 use mafs_train::train::{optimizer, prepare};
 
 /// Estimated training FLOPs per VQA sample: the two towers' matrix products (image, and the

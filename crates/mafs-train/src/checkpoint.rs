@@ -29,7 +29,7 @@
 //!
 //! **Determinism.** `model.safetensors` has its header sorted ([`canonical_safetensors`]),
 //! `optimizer.bpk` its tensors ([`manifest::canonical_burnpack`]), and parameter ids are
-//! assigned in module order ([`crate::ddp::initialize_params`]), so the same run and seed give
+//! assigned in module order ([`crate::params::initialize_params`]), so the same run and seed give
 //! byte-identical checkpoint files.
 //!
 //! Why burnpack beside safetensors: AdamW's state is keyed by burn's `ParamId`s, which
@@ -879,7 +879,7 @@ mod tests {
                 [0.1, -v],
                 &device,
             )));
-            let model = crate::ddp::initialize_params(model);
+            let model = crate::params::initialize_params(model);
             let mut optim = AdamWConfig::new().init();
             let model = step(model, &mut optim, &device);
             let dir = tempfile::tempdir().unwrap();

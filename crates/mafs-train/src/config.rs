@@ -482,11 +482,21 @@ pub struct RunConfig {
     pub vqa_loss: VqaLossKind,
     /// Pretrained towers to start from, and whether to freeze them (see [`crate::init`]).
     #[serde(default)]
-    pub init: crate::init::EncoderInit,
+    pub init: EncoderInit,
     /// A Hugging Face `tokenizer.json` replacing the word-level vocabulary (`None`: build the
     /// word vocabulary from the training split).
     #[serde(default)]
     pub tokenizer: Option<PathBuf>,
+}
+
+/// Where a run's encoders start (applied by [`crate::init::init_encoders`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EncoderInit {
+    /// Safetensors file holding `image.*` and `text.*` (mafs names); `None`: random towers.
+    pub encoders: Option<PathBuf>,
+    /// Train only the prototypes, scheduler, fusion and heads; the towers stay as loaded.
+    pub freeze_encoders: bool,
 }
 
 fn one() -> f64 {
@@ -527,7 +537,7 @@ impl RunConfig {
             min_word_count: 1,
             max_answers: 256,
             vqa_loss: VqaLossKind::default(),
-            init: crate::init::EncoderInit::default(),
+            init: EncoderInit::default(),
             tokenizer: None,
         }
     }

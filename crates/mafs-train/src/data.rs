@@ -1,6 +1,6 @@
-//! The data side of a run: instances per split, the tokenizer and answer vocabulary (built
-//! from the training split and saved in the run directory), the batcher, and the conversion
-//! of a [`MultimodalBatch`] into the model's [`ModelBatch`].
+//! The data side of a run: instances per split, the task's dataset view, the batcher (with
+//! the run's [`Vocabulary`]), and the conversion of a [`MultimodalBatch`] into the model's
+//! [`ModelBatch`].
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,16 +9,18 @@ use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::Dataset;
 use burn::tensor::Device;
 use mafs_data::answers::AnswerVocab;
-use mafs_data::batcher::{BatcherConfig, MultimodalBatch, MultimodalBatcher, word_tokenizer_for};
+use mafs_data::batcher::{BatcherConfig, MultimodalBatch, MultimodalBatcher};
 use mafs_data::dataset::{CaptionDataset, CaptionItem, VqaDataset, VqaItem};
-use mafs_data::tokenizer::{TextTokenizer, WordTokenizerConfig};
 use mafs_data::{Instance, InstanceTransform, Split};
 use mafs_heads::{CaptionTarget, VqaTarget};
 
-use crate::checkpoint::RunDir;
-use crate::config::{DataSource, RunConfig, Task};
+use crate::config::{DataSource, Task};
 use crate::error::TrainError;
-use crate::model::{ModelBatch, VocabSizes};
+use crate::model::ModelBatch;
+use crate::seed::mix;
+
+/// The run's vocabulary (moved to [`crate::vocabulary`]; this path stays for callers).
+pub use crate::vocabulary::Vocabulary;
 
 /// Instances of every split a source provides (see [`mafs_data::source`] for every format).
 pub fn load_splits(
@@ -52,69 +54,6 @@ pub fn load_split(
     out.remove(&split)
         .filter(|v| !v.is_empty())
         .ok_or_else(|| TrainError::Data(format!("{source:?} has no `{split}` split")))
-}
-
-/// The text side of a run: tokenizer and answer vocabulary, saved beside the weights.
-#[derive(Debug, Clone)]
-pub struct Vocabulary {
-    /// Tokenizer.
-    pub tokenizer: Arc<TextTokenizer>,
-    /// Answer vocabulary (VQA; empty otherwise).
-    pub answers: Arc<AnswerVocab>,
-}
-
-impl Vocabulary {
-    /// Builds the vocabulary from the training split.
-    pub fn build(train: &[Instance], config: &RunConfig) -> Self {
-        let cfg = WordTokenizerConfig {
-            min_freq: config.min_word_count,
-            ..WordTokenizerConfig::default()
-        };
-        let tokenizer = Arc::new(TextTokenizer::Word(word_tokenizer_for(train, &cfg)));
-        let answers = Arc::new(AnswerVocab::from_instances(train, config.max_answers, true));
-        Self { tokenizer, answers }
-    }
-
-    /// Saves `tokenizer.json` and `answers.json` in the run directory.
-    pub fn save(&self, run: &RunDir) -> Result<(), TrainError> {
-        let err = |e: mafs_data::DataError| TrainError::Data(e.to_string());
-        match self.tokenizer.as_ref() {
-            TextTokenizer::Word(w) => w.save(&run.file("tokenizer.json")).map_err(err)?,
-            TextTokenizer::HuggingFace(h) => {
-                let dest = run.file("tokenizer.json");
-                // copying a file onto itself would truncate it
-                let same = std::fs::canonicalize(h.path()).ok()
-                    == std::fs::canonicalize(&dest).ok()
-                    && dest.exists();
-                if !same {
-                    std::fs::copy(h.path(), &dest).map_err(|e| TrainError::io(h.path(), e))?;
-                }
-            }
-        }
-        self.answers.save(&run.file("answers.json")).map_err(err)
-    }
-
-    /// Loads them back.
-    pub fn load(run: &RunDir) -> Result<Self, TrainError> {
-        let err = |e: mafs_data::DataError| TrainError::Data(e.to_string());
-        Ok(Self {
-            tokenizer: Arc::new(TextTokenizer::load(&run.file("tokenizer.json")).map_err(err)?),
-            answers: Arc::new(AnswerVocab::load(&run.file("answers.json")).map_err(err)?),
-        })
-    }
-
-    /// The sizes the model is built with.
-    pub fn sizes(&self) -> VocabSizes {
-        let s = self.tokenizer.specials();
-        VocabSizes {
-            vocab_size: self.tokenizer.vocab_size(),
-            n_answers: self.answers.len(),
-            bos_id: s.bos.unwrap_or(s.pad),
-            eos_id: s.eos.unwrap_or(s.pad),
-            has_bos_eos: s.bos.is_some() && s.eos.is_some(),
-            pad_id: s.pad,
-        }
-    }
 }
 
 /// The task's dataset over a split.
@@ -211,7 +150,7 @@ impl TaskDataset {
                 seed,
             } => {
                 let draw = |inst: &Instance, n: usize| {
-                    (crate::train::mix(*seed ^ inst.id, 0x5A3B + epoch as u64) % n as u64) as usize
+                    (mix(*seed ^ inst.id, 0x5A3B + epoch as u64) % n as u64) as usize
                 };
                 match task {
                     Task::Vqa => {

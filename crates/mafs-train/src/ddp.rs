@@ -6,8 +6,8 @@
 //! 2. burn's [`MultiDevicesTrainStep`] hands the model and one shard to each of its per-device
 //!    workers, which fork the model onto their device (`Module::fork`) and run
 //!    [`TrainStep::step`] (forward and backward) concurrently;
-//! 3. each worker's [`GradientsParams`] are moved to the main (first) device
-//!    (`GradientsParams::to_device`) and summed with burn's [`GradientsAccumulator`];
+//! 3. each worker's [`GradientsParams`](burn::optim::GradientsParams) are moved to the main
+//!    (first) device (`GradientsParams::to_device`) and summed with burn's [`GradientsAccumulator`];
 //! 4. the caller's optimiser steps once, on the main device.
 //!
 //! This is what burn-train's own `MultiDeviceLearningStrategy` does with
@@ -33,18 +33,16 @@ use std::ops::Range;
 
 use burn::data::dataloader::{DataLoaderIterator, Progress};
 use burn::data::dataset::DatasetError;
-use burn::module::{Module, ModuleVisitor, Param};
-use burn::optim::{GradientsAccumulator, GradientsParams};
-use burn::tensor::{Bool, Device, ExecutionError, Int, Tensor};
+
+use burn::optim::GradientsAccumulator;
+use burn::tensor::{Device, ExecutionError};
 use burn::train::train::MultiDevicesTrainStep;
 use burn::train::{InferenceStep, ItemLazy, TrainOutput, TrainStep};
 
-use mafs_data::batcher::{MultimodalBatch, MultimodalBatcher};
-
 use crate::config::LossWeights;
-use crate::data::TaskDataset;
 use crate::error::TrainError;
 use crate::model::{LossParts, MafsModel, ModelBatch};
+use crate::step::StepGrads;
 
 /// One worker's share of a step: its shard of the batch and how to compute the loss.
 pub struct ShardInput {
@@ -138,16 +136,6 @@ impl DataLoaderIterator<ShardInput> for OneShard {
     }
 }
 
-/// The outcome of one data-parallel step.
-pub struct ParallelStep {
-    /// The summed gradients, on the main device, for the optimiser.
-    pub grads: GradientsParams,
-    /// The global batch's loss terms (shard means weighted by shard size).
-    pub parts: LossParts,
-    /// The global batch's mean fusion weight per modality.
-    pub mean_weights: Vec<f64>,
-}
-
 /// Data-parallel execution over a list of devices (the first is the main device, where the
 /// model and the optimiser live).
 pub struct DataParallel {
@@ -205,7 +193,7 @@ impl DataParallel {
         tau: f64,
         lambdas: &LossWeights,
         seed: u64,
-    ) -> Result<ParallelStep, TrainError> {
+    ) -> Result<StepGrads, TrainError> {
         if shards.len() != self.devices.len() {
             return Err(TrainError::Config(format!(
                 "data-parallel step: {} shards for {} devices",
@@ -235,145 +223,22 @@ impl DataParallel {
             .map_err(|e| TrainError::Config(format!("data-parallel step: {e}")))?;
         let main = self.main_device();
         let mut accumulator = GradientsAccumulator::<MafsModel>::new();
-        let mut parts = vec![0.0; LossParts::LEN];
+        let mut parts = LossParts::default();
         let mut mean_weights = vec![0.0; model.spec.n_modalities()];
         for out in outputs {
             let item = out.output.item;
-            for (acc, v) in parts.iter_mut().zip(item.parts.to_vec()) {
-                *acc += item.scale * v;
-            }
+            parts = parts.add_scaled(&item.parts, item.scale);
             for (acc, w) in mean_weights.iter_mut().zip(&item.mean_weights) {
                 *acc += item.scale * w;
             }
             accumulator.accumulate(model, out.output.grads.to_device(main, model));
         }
-        Ok(ParallelStep {
+        Ok(StepGrads {
             grads: accumulator.grads(),
-            parts: LossParts::from_slice(&parts),
+            parts,
             mean_weights,
         })
     }
-}
-
-/// Batches the global batch `indices` for a step: one batch on `devices[0]` for a single
-/// device, else one contiguous shard per device, each batched on its device.
-///
-/// # Panics
-///
-/// Panics if there are fewer indices than devices (checked by [`DataParallel::shards`] when
-/// training starts).
-pub fn batch_shards(
-    set: &TaskDataset,
-    batcher: &MultimodalBatcher,
-    indices: &[usize],
-    epoch: usize,
-    devices: &[Device],
-) -> Vec<MultimodalBatch> {
-    if devices.len() == 1 {
-        return vec![set.batch(batcher, indices, epoch, &devices[0])];
-    }
-    shard_ranges(indices.len(), devices.len())
-        .expect("the batch size was checked against the devices")
-        .into_iter()
-        .zip(devices)
-        .map(|(r, d)| set.batch(batcher, &indices[r], epoch, d))
-        .collect()
-}
-
-/// The forward and backward passes of one step: on the model's own device when `parallel` is
-/// `None` (one batch in `shards`), else data-parallel across its devices.
-///
-/// # Errors
-///
-/// As [`DataParallel::step`].
-pub fn forward_backward(
-    parallel: Option<&DataParallel>,
-    model: &MafsModel,
-    mut shards: Vec<ModelBatch>,
-    tau: f64,
-    lambdas: &LossWeights,
-    seed: u64,
-) -> Result<ParallelStep, TrainError> {
-    match parallel {
-        Some(p) => p.step(model, shards, tau, lambdas, seed),
-        None => {
-            let batch = match (shards.pop(), shards.is_empty()) {
-                (Some(b), true) => b,
-                _ => {
-                    return Err(TrainError::Config(
-                        "a single-device step takes exactly one batch".into(),
-                    ));
-                }
-            };
-            let out = model.forward_loss(&batch, tau, lambdas, seed);
-            let grads = GradientsParams::from_grads(out.loss.backward(), model);
-            Ok(ParallelStep {
-                grads,
-                parts: out.parts,
-                mean_weights: out.mean_weights,
-            })
-        }
-    }
-}
-
-/// Initialises every parameter now, in module order.
-///
-/// burn initialises a parameter lazily, on its first use, drawing from the device's RNG at
-/// that moment: the values then depend on the order of first use. burn's multi-device workers
-/// fork the model concurrently, so without this the initial weights of a data-parallel run
-/// would depend on thread timing. Called on every freshly built model ([`crate::train::prepare`]),
-/// so that a seed gives the same initial weights on one device or several.
-pub fn initialize_params<M: Module>(model: M) -> M {
-    struct Touch;
-    impl ModuleVisitor for Touch {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let _ = param.val();
-        }
-        fn visit_int<const D: usize>(&mut self, param: &Param<Tensor<D, Int>>) {
-            let _ = param.val();
-        }
-        fn visit_bool<const D: usize>(&mut self, param: &Param<Tensor<D, Bool>>) {
-            let _ = param.val();
-        }
-    }
-    model.visit(&mut Touch);
-    deterministic_ids(model)
-}
-
-/// Gives the parameters the ids `1, 2, 3, ...` in module order. burn draws a random
-/// `ParamId` for every parameter, and burnpack files and the optimizer state are keyed by
-/// them: with ids fixed by the module structure, the same run and seed write byte-identical
-/// `model.bpk` and `optimizer.bpk` (a resumed model reads its ids back from `model.bpk`).
-pub fn deterministic_ids<M: Module>(model: M) -> M {
-    use burn::module::{ModuleMapper, ParamId};
-    struct Ids(u64);
-    impl Ids {
-        fn next(&mut self) -> ParamId {
-            self.0 += 1;
-            ParamId::from(self.0)
-        }
-    }
-    impl ModuleMapper for Ids {
-        fn map_float<const D: usize>(&mut self, mut p: Param<Tensor<D>>) -> Param<Tensor<D>> {
-            p.id = self.next();
-            p
-        }
-        fn map_int<const D: usize>(
-            &mut self,
-            mut p: Param<Tensor<D, Int>>,
-        ) -> Param<Tensor<D, Int>> {
-            p.id = self.next();
-            p
-        }
-        fn map_bool<const D: usize>(
-            &mut self,
-            mut p: Param<Tensor<D, Bool>>,
-        ) -> Param<Tensor<D, Bool>> {
-            p.id = self.next();
-            p
-        }
-    }
-    model.map(&mut Ids(0))
 }
 
 /// `n` items cut into `k` contiguous ranges whose sizes differ by at most one.

@@ -20,9 +20,10 @@ use mafs_eval::weights::{ModalityWeightShift, WeightEvidence, weight_shift};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Task;
-use crate::data::{TaskDataset, Vocabulary, make_batcher, to_model_batch};
+use crate::data::{TaskDataset, make_batcher, to_model_batch};
 use crate::error::TrainError;
 use crate::model::{MafsModel, ModelBatch, TaskModule, cat_bool};
+use crate::vocabulary::Vocabulary;
 
 /// Evaluation settings.
 #[derive(Debug, Clone)]

@@ -1,26 +1,20 @@
 //! Starting a run from pretrained towers and a Hugging Face tokenizer.
 //!
-//! - [`EncoderInit`] (`RunConfig::init`): load the image and text towers from a safetensors
+//! - [`crate::config::EncoderInit`] (`RunConfig::init`): load the image and text towers from a safetensors
 //!   file with mafs names (`image.*`, `text.*`: what `mafs import open-clip` writes as
 //!   `encoders.safetensors`, or any run's `model.safetensors`); the prototypes, scheduler,
 //!   fusion and task heads start fresh. With `freeze_encoders` the towers get no gradients,
 //!   so only the rest trains.
-//! - `RunConfig::tokenizer`: a `tokenizer.json` replaces the word-level vocabulary built from
+//! - `RunConfig::tokenizer` (read by [`crate::vocabulary::Vocabulary::for_run`]): a `tokenizer.json` replaces the word-level vocabulary built from
 //!   the training split; texts are then wrapped in its begin and end tokens (as open_clip's
 //!   tokenizer does), so the text tower's end-of-text pooling reads the end token.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 
 use burn::module::Module;
 use burn::store::{ModuleSnapshot, SafetensorsStore};
-use mafs_data::Instance;
-use mafs_data::answers::AnswerVocab;
-use mafs_data::tokenizer::TextTokenizer;
-use serde::{Deserialize, Serialize};
 
 use crate::config::RunConfig;
-use crate::data::Vocabulary;
 use crate::error::TrainError;
 use crate::model::MafsModel;
 
@@ -30,47 +24,6 @@ pub const ENCODERS_FILE: &str = "encoders.safetensors";
 pub const PRESET_FILE: &str = "preset.json";
 /// The tokenizer `mafs import --tokenizer` copies beside them.
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
-
-/// Where a run's encoders start.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct EncoderInit {
-    /// Safetensors file holding `image.*` and `text.*` (mafs names); `None`: random towers.
-    pub encoders: Option<PathBuf>,
-    /// Train only the prototypes, scheduler, fusion and heads; the towers stay as loaded.
-    pub freeze_encoders: bool,
-}
-
-impl Vocabulary {
-    /// The run's vocabulary: the `tokenizer.json` of `config.tokenizer` if set, else the
-    /// word-level tokenizer built from the training split; the answers from the training
-    /// split either way.
-    ///
-    /// # Errors
-    ///
-    /// [`TrainError::Data`] naming the tokenizer file if it cannot be loaded.
-    pub fn for_run(train: &[Instance], config: &RunConfig) -> Result<Self, TrainError> {
-        let Some(path) = &config.tokenizer else {
-            return Ok(Self::build(train, config));
-        };
-        let tokenizer = TextTokenizer::load(path).map_err(|e| TrainError::Data(e.to_string()))?;
-        Ok(Self {
-            tokenizer: Arc::new(tokenizer),
-            answers: Arc::new(AnswerVocab::from_instances(train, config.max_answers, true)),
-        })
-    }
-
-    /// Whether encoder texts are wrapped in begin and end tokens: with a Hugging Face
-    /// tokenizer that has both (CLIP's `<|startoftext|>`/`<|endoftext|>`, BERT's
-    /// `[CLS]`/`[SEP]`), as its own post-processor would; the word tokenizer encodes plain
-    /// tokens.
-    pub fn wraps_text(&self) -> bool {
-        let s = self.tokenizer.specials();
-        matches!(self.tokenizer.as_ref(), TextTokenizer::HuggingFace(_))
-            && s.bos.is_some()
-            && s.eos.is_some()
-    }
-}
 
 /// Loads the image and text towers of `model` from `path` (mafs names `image.*`, `text.*`;
 /// other keys, such as an import's `logit_scale` or a run's heads, are ignored). All or

@@ -16,16 +16,38 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::TrainError;
+use crate::eval::EvalReport;
 use crate::model::LossParts;
-use crate::train::EpochRecord;
+use crate::schedcheck::SchedulerCheck;
 
 /// File name of the per-step log.
 pub const STEPS_FILE: &str = "steps.jsonl";
 /// File name of the per-epoch log.
 pub const EPOCHS_FILE: &str = "epochs.jsonl";
+
+/// One epoch's record in `metrics.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// Epoch (1-based).
+    pub epoch: usize,
+    /// Steps done at its end.
+    pub step: usize,
+    /// Mean loss terms over the epoch.
+    pub loss: LossParts,
+    /// Mean fusion weight per modality over the epoch (training batches).
+    pub mean_weights: Vec<f64>,
+    /// Validation report.
+    pub validation: Option<EvalReport>,
+    /// What a fixed corrupted copy of the validation split did to the weights (adaptive
+    /// fusions with corruption-aware training).
+    #[serde(default)]
+    pub scheduler_check: Option<SchedulerCheck>,
+    /// Training throughput, samples per second.
+    pub samples_per_second: f64,
+}
 
 /// One line of `steps.jsonl`.
 #[derive(Debug, Clone, PartialEq, Serialize)]

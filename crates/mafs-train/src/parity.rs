@@ -3,7 +3,7 @@
 //! CUDA, a remote device): one forward pass, then a few training steps, compared number by
 //! number. Used by the wgpu and remote-device test suites and by `cargo xtask gpu-check`.
 //!
-//! The training steps are the training loop's own: [`crate::ddp::forward_backward`] and the
+//! The training steps are the training loop's own: [`crate::execution::forward_backward`] and the
 //! run's AdamW with its learning-rate and temperature schedules, on batches made by the run's
 //! batcher in the run's order (corruption-aware augmentation off, so that both devices see
 //! identical inputs).
@@ -21,7 +21,8 @@ use crate::data::{TaskDataset, make_batcher, to_model_batch};
 use crate::error::TrainError;
 use crate::lr::WarmupCosine;
 use crate::model::{ModelBatch, build_model};
-use crate::train::{epoch_batches, optimizer, prepare, tau_schedule};
+use crate::seed::{epoch_batches, mix};
+use crate::train::{optimizer, prepare, tau_schedule};
 
 /// What one device computed.
 #[derive(Debug, Clone, Serialize)]
@@ -188,7 +189,7 @@ pub fn run_on(
         None => vec![device.clone()],
     };
     let shards_of = |k: usize| -> Vec<ModelBatch> {
-        crate::ddp::batch_shards(&set, &batcher, &order[k], 0, &data_devices)
+        crate::execution::batch_shards(&set, &batcher, &order[k], 0, &data_devices)
             .into_iter()
             .map(to_model_batch)
             .collect()
@@ -208,13 +209,13 @@ pub fn run_on(
     let mut optim = optimizer(config);
     let mut losses = Vec::with_capacity(steps);
     for k in 0..steps {
-        let out = crate::ddp::forward_backward(
+        let out = crate::execution::forward_backward(
             parallel.as_ref(),
             &model,
             shards_of(k),
             tau.tau(k),
             &config.loss,
-            crate::train::mix(config.seed ^ 0x17, k as u64),
+            mix(config.seed ^ 0x17, k as u64),
         )?;
         losses.push(out.parts.total);
         model = optim.step(lr.at(k), model, out.grads);

@@ -12,10 +12,10 @@ use mafs_eval::weights::ModalityWeightShift;
 use serde::{Deserialize, Serialize};
 
 use crate::config::RunConfig;
-use crate::data::Vocabulary;
 use crate::error::TrainError;
 use crate::eval::{EvalOptions, EvalReport, evaluate};
 use crate::model::MafsModel;
+use crate::vocabulary::Vocabulary;
 
 /// The salt of the fixed corrupted copy (training salts are the epoch plus one).
 pub const CHECK_SALT: u64 = 0;

@@ -19,21 +19,20 @@ use burn::tensor::Device;
 use mafs_data::corrupt::{CorruptionAugmenter, DonorPool};
 use mafs_data::{Instance, InstanceTransform, Split};
 use mafs_scheduler::TemperatureSchedule;
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
-use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{RunDir, TrainState};
 use crate::config::RunConfig;
-use crate::data::{TaskDataset, Vocabulary, load_splits, make_batcher, to_model_batch};
+use crate::data::{TaskDataset, load_splits, make_batcher, to_model_batch};
 use crate::error::TrainError;
-use crate::eval::{EvalOptions, EvalReport, evaluate};
+use crate::eval::{EvalOptions, evaluate};
 use crate::lr::WarmupCosine;
+pub use crate::metrics_log::EpochRecord;
 use crate::metrics_log::{MetricsLog, StepRecord};
 use crate::model::{LossParts, MafsModel, build_model};
 use crate::progress::Progress;
-use crate::schedcheck::{SchedulerCheck, scheduler_check};
+use crate::schedcheck::scheduler_check;
+use crate::seed::{epoch_batches, mix};
+use crate::vocabulary::Vocabulary;
 
 /// How to run training (what is not part of the run's identity).
 #[derive(Debug, Clone)]
@@ -77,27 +76,6 @@ impl TrainOptions {
     }
 }
 
-/// One epoch's record in `metrics.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EpochRecord {
-    /// Epoch (1-based).
-    pub epoch: usize,
-    /// Steps done at its end.
-    pub step: usize,
-    /// Mean loss terms over the epoch.
-    pub loss: LossParts,
-    /// Mean fusion weight per modality over the epoch (training batches).
-    pub mean_weights: Vec<f64>,
-    /// Validation report.
-    pub validation: Option<EvalReport>,
-    /// What a fixed corrupted copy of the validation split did to the weights (adaptive
-    /// fusions with corruption-aware training).
-    #[serde(default)]
-    pub scheduler_check: Option<SchedulerCheck>,
-    /// Training throughput, samples per second.
-    pub samples_per_second: f64,
-}
-
 /// What a finished (or stopped) training returns.
 pub struct TrainOutcome {
     /// The run directory.
@@ -110,24 +88,6 @@ pub struct TrainOutcome {
     pub state: TrainState,
     /// Whether training ran to its last epoch.
     pub finished: bool,
-}
-
-/// Mixes a seed with a position (SplitMix64), for per-epoch and per-step draws.
-pub fn mix(seed: u64, a: u64) -> u64 {
-    let mut z = seed ^ a.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// The training order of an epoch: a permutation of the items, cut into full batches.
-pub fn epoch_batches(n: usize, batch_size: usize, seed: u64, epoch: usize) -> Vec<Vec<usize>> {
-    let mut idx: Vec<usize> = (0..n).collect();
-    idx.shuffle(&mut ChaCha8Rng::seed_from_u64(mix(
-        seed,
-        0xE90C_u64.wrapping_add(epoch as u64),
-    )));
-    idx.chunks_exact(batch_size).map(|c| c.to_vec()).collect()
 }
 
 /// The corruption-aware augmentation of a run, if on.
@@ -208,7 +168,7 @@ pub fn prepare(
         v
     };
     device.seed(config.seed);
-    let model = crate::ddp::initialize_params(build_model(config, vocab.sizes(), device)?);
+    let model = crate::params::initialize_params(build_model(config, vocab.sizes(), device)?);
     let model = crate::init::init_encoders(model, config, reuse_vocab)?;
     Ok((splits, vocab, model))
 }
@@ -340,7 +300,7 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
             let devs = data_devices.clone();
             scope.spawn(move || {
                 for idx in &order_ref[first..] {
-                    let b = crate::ddp::batch_shards(set_ref, batcher_ref, idx, epoch, &devs);
+                    let b = crate::execution::batch_shards(set_ref, batcher_ref, idx, epoch, &devs);
                     if tx.send(b).is_err() {
                         break;
                     }
@@ -351,7 +311,7 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
                 let step = state.step;
                 device.seed(mix(config.seed, step as u64));
                 let current = slot.as_ref().expect("the model is in its slot");
-                let out = crate::ddp::forward_backward(
+                let out = crate::execution::forward_backward(
                     parallel.as_ref(),
                     current,
                     shards,
@@ -377,7 +337,7 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
                 state.step += 1;
                 state.batch_in_epoch = first + k + 1;
                 state.last_loss = Some(out.parts.total);
-                add_parts(&mut sums, &out.parts);
+                sums = sums.add_scaled(&out.parts, 1.0);
                 for (s, w) in weight_sums.iter_mut().zip(&out.mean_weights) {
                     *s += w;
                 }
@@ -428,7 +388,7 @@ pub fn train(config: &RunConfig, opts: &TrainOptions) -> Result<TrainOutcome, Tr
         let secs = start.elapsed().as_secs_f64().max(1e-9);
         let n = order.len().max(1) as f64;
         state.partial_sums.clear();
-        let mean = scale_parts(&sums, 1.0 / n);
+        let mean = sums.scaled(1.0 / n);
         state.epoch_losses.push(mean.total);
         state.epoch += 1;
         state.batch_in_epoch = 0;
@@ -522,29 +482,17 @@ pub fn load_run(
 }
 
 fn save_partial(sums: &LossParts, weights: &[f64]) -> Vec<f64> {
-    let mut v = sums.to_vec();
+    let mut v = sums.to_checkpoint_sums();
     v.extend_from_slice(weights);
     v
 }
 
+/// The epoch's running sums from a checkpoint's `partial_sums` (the loss terms, then one
+/// mean weight per modality); zeros when there are none.
 fn restore_partial(v: &[f64], m: usize) -> (LossParts, Vec<f64>) {
-    if v.len() != LossParts::LEN + m {
-        return (LossParts::default(), vec![0.0; m]);
+    let split = v.len().saturating_sub(m);
+    match LossParts::from_checkpoint_sums(&v[..split]) {
+        Some(parts) if v.len() > m => (parts, v[split..].to_vec()),
+        _ => (LossParts::default(), vec![0.0; m]),
     }
-    let (parts, weights) = v.split_at(LossParts::LEN);
-    (LossParts::from_slice(parts), weights.to_vec())
-}
-
-fn add_parts(acc: &mut LossParts, p: &LossParts) {
-    let sum: Vec<f64> = acc
-        .to_vec()
-        .iter()
-        .zip(p.to_vec())
-        .map(|(a, b)| a + b)
-        .collect();
-    *acc = LossParts::from_slice(&sum);
-}
-
-fn scale_parts(p: &LossParts, s: f64) -> LossParts {
-    LossParts::from_slice(&p.to_vec().iter().map(|v| v * s).collect::<Vec<_>>())
 }

@@ -13,28 +13,7 @@ use rand_chacha::ChaCha8Rng;
 /// The random stream every corruption draws from.
 pub type CorruptRng = ChaCha8Rng;
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
-
-/// SplitMix64 finaliser: spreads the bits of a 64-bit value.
-pub fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-/// Stable 64-bit hash of byte strings (FNV-1a over each part with its length, then SplitMix64).
-pub fn stable_hash(parts: &[&[u8]]) -> u64 {
-    let mut h = FNV_OFFSET;
-    for part in parts {
-        for &b in (part.len() as u64).to_le_bytes().iter().chain(part.iter()) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(FNV_PRIME);
-        }
-    }
-    splitmix64(h)
-}
+pub use mafs_core::seed::{splitmix64, stable_hash};
 
 /// The key a corruption's random stream is derived from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

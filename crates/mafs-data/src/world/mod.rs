@@ -30,6 +30,7 @@ pub mod render;
 pub mod scene;
 pub mod side_text;
 
+use mafs_core::seed::splitmix64;
 use rand::SeedableRng;
 use rand::seq::IndexedRandom;
 use rand_chacha::ChaCha8Rng;
@@ -135,9 +136,9 @@ impl World {
 
     /// The RNG of one scene, seeded from a hash of (seed, split, index).
     pub fn scene_rng(&self, split: Split, index: usize) -> ChaCha8Rng {
-        let mut h = render::mix64(self.cfg.seed ^ 0x6D61_6673_776F_726C);
-        h = render::mix64(h ^ split_code(split));
-        h = render::mix64(h ^ index as u64);
+        let mut h = splitmix64(self.cfg.seed ^ 0x6D61_6673_776F_726C);
+        h = splitmix64(h ^ split_code(split));
+        h = splitmix64(h ^ index as u64);
         ChaCha8Rng::seed_from_u64(h)
     }
 

@@ -4,18 +4,10 @@
 use std::sync::OnceLock;
 
 use image::RgbImage;
+use mafs_core::seed::splitmix64;
 
 use super::palette::{Shape, Texture};
 use super::scene::{Background, Object, Scene};
-
-/// A 64-bit mix (splitmix64's finaliser), for per-pixel noise without an RNG.
-#[inline]
-pub(crate) fn mix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
 
 /// Vertices of the unit five-pointed star (outer radius 1, inner 0.45, one point up).
 fn star_vertices() -> &'static [(f32, f32); 10] {
@@ -98,7 +90,7 @@ fn fill_background(buf: &mut [u8], size: usize, bg: &Background) {
             };
             let mut c = if second { bg.tone2 } else { bg.tone };
             if bg.texture == Texture::Noise {
-                let h = mix64(bg.noise_seed ^ ((y as u64) << 32 | x as u64));
+                let h = splitmix64(bg.noise_seed ^ ((y as u64) << 32 | x as u64));
                 let n = (h & 0x3F) as i16 - 32;
                 c = c.map(|v| (v as i16 + n).clamp(0, 255) as u8);
             }

@@ -32,24 +32,4 @@ pub use retrieval::{
 pub use rouge::{RougeScores, rouge_l};
 pub use vqa::{HumanAnswer, VqaMetrics, evaluate_vqa, evaluate_vqa_files, vqa_accuracy};
 
-/// Splits as Python's `str.split()` with no argument does: on runs of Unicode whitespace
-/// (Python's `str.isspace`: Rust's `char::is_whitespace` plus U+001C..U+001F), dropping
-/// empty pieces. BLEU and CIDEr tokenise this way (`words = s.split()`).
-pub(crate) fn python_split(s: &str) -> impl Iterator<Item = &str> {
-    s.split(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
-        .filter(|w| !w.is_empty())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::python_split;
-
-    #[test]
-    fn python_split_matches_str_split() {
-        // Python: "a  b\u00a0c\x1dd ".split() == ['a', 'b', 'c', 'd']
-        let got: Vec<&str> = python_split(" a  b\u{a0}c\u{1d}d ").collect();
-        assert_eq!(got, vec!["a", "b", "c", "d"]);
-        assert_eq!(python_split("").count(), 0);
-        assert_eq!(python_split("   ").count(), 0);
-    }
-}
+pub(crate) use mafs_core::pystr::python_split;

@@ -79,47 +79,75 @@ pub struct LossParts {
 }
 
 impl LossParts {
-    /// Number of terms.
-    pub const LEN: usize = 9;
+    /// Number of terms of checkpoints written before `sched` and `rank` existed: their
+    /// `partial_sums` hold the first seven terms of [`LossParts::terms`].
+    pub const LEGACY_TERMS: usize = 7;
 
-    /// The terms in declaration order (the layout of `TrainState::partial_sums`).
-    pub fn to_vec(&self) -> Vec<f64> {
-        vec![
-            self.total,
-            self.task,
-            self.unimodal,
-            self.reg,
-            self.proto,
-            self.itm,
-            self.confidence,
-            self.sched,
-            self.rank,
+    /// Each term with its name (the name the metrics logs write), in the layout of a
+    /// checkpoint's `TrainState::partial_sums`.
+    fn terms_mut(&mut self) -> [(&'static str, &mut f64); 9] {
+        [
+            ("total", &mut self.total),
+            ("task", &mut self.task),
+            ("unimodal", &mut self.unimodal),
+            ("reg", &mut self.reg),
+            ("proto", &mut self.proto),
+            ("itm", &mut self.itm),
+            ("confidence", &mut self.confidence),
+            ("sched", &mut self.sched),
+            ("rank", &mut self.rank),
         ]
     }
 
-    /// The inverse of [`LossParts::to_vec`].
-    ///
-    /// # Panics
-    ///
-    /// Panics if `v` does not hold [`LossParts::LEN`] values.
-    pub fn from_slice(v: &[f64]) -> Self {
-        assert_eq!(
-            v.len(),
-            Self::LEN,
-            "LossParts::from_slice: {} values",
-            v.len()
-        );
-        Self {
-            total: v[0],
-            task: v[1],
-            unimodal: v[2],
-            reg: v[3],
-            proto: v[4],
-            itm: v[5],
-            confidence: v[6],
-            sched: v[7],
-            rank: v[8],
+    /// The terms by name, in the order of [`LossParts::terms_mut`].
+    pub fn terms(&self) -> [(&'static str, f64); 9] {
+        self.clone().terms_mut().map(|(name, v)| (name, *v))
+    }
+
+    /// The term called `name`, if there is one.
+    pub fn term(&self, name: &str) -> Option<f64> {
+        self.terms()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
+    }
+
+    /// `self + scale * other`, term by term (sums over steps; shards weighted by size).
+    pub fn add_scaled(&self, other: &Self, scale: f64) -> Self {
+        let mut out = self.clone();
+        for ((_, acc), (_, v)) in out.terms_mut().into_iter().zip(other.terms()) {
+            *acc += scale * v;
         }
+        out
+    }
+
+    /// Every term times `scale`.
+    pub fn scaled(&self, scale: f64) -> Self {
+        let mut out = self.clone();
+        for (_, v) in out.terms_mut() {
+            *v *= scale;
+        }
+        out
+    }
+
+    /// The terms as a checkpoint's `TrainState::partial_sums` stores them.
+    pub fn to_checkpoint_sums(&self) -> Vec<f64> {
+        self.terms().iter().map(|(_, v)| *v).collect()
+    }
+
+    /// The terms of a checkpoint's `partial_sums`: all nine, or the first
+    /// [`LossParts::LEGACY_TERMS`] of an older checkpoint (`sched` and `rank` then 0).
+    /// `None` for another length.
+    pub fn from_checkpoint_sums(v: &[f64]) -> Option<Self> {
+        let mut out = Self::default();
+        let n = out.terms_mut().len();
+        if v.len() != n && v.len() != Self::LEGACY_TERMS {
+            return None;
+        }
+        for ((_, slot), x) in out.terms_mut().into_iter().zip(v) {
+            *slot = *x;
+        }
+        Some(out)
     }
 }
 
@@ -660,4 +688,54 @@ pub fn cat_bool<const D: usize>(
     dim: usize,
 ) -> Tensor<D, burn::tensor::Bool> {
     Tensor::cat(parts.into_iter().map(|t| t.int()).collect(), dim).equal_elem(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LossParts;
+
+    fn parts() -> LossParts {
+        LossParts {
+            total: 1.0,
+            task: 2.0,
+            unimodal: 3.0,
+            reg: 4.0,
+            proto: 5.0,
+            itm: 6.0,
+            confidence: 7.0,
+            sched: 8.0,
+            rank: 9.0,
+        }
+    }
+
+    #[test]
+    fn terms_carry_the_names_of_the_metrics_log() {
+        let json = serde_json::to_value(parts()).unwrap();
+        for (name, v) in parts().terms() {
+            assert_eq!(json[name].as_f64(), Some(v), "{name}");
+        }
+        assert_eq!(json.as_object().unwrap().len(), parts().terms().len());
+        assert_eq!(parts().term("sched"), Some(8.0));
+        assert_eq!(parts().term("nope"), None);
+    }
+
+    #[test]
+    fn sums_are_term_by_term() {
+        let s = parts().add_scaled(&parts(), 0.5).scaled(2.0);
+        for (name, v) in s.terms() {
+            assert_eq!(v, 3.0 * parts().term(name).unwrap(), "{name}");
+        }
+    }
+
+    #[test]
+    fn checkpoint_sums_round_trip_and_older_checkpoints_load() {
+        let p = parts();
+        let v = p.to_checkpoint_sums();
+        assert_eq!(v, (1..=9).map(f64::from).collect::<Vec<_>>());
+        assert_eq!(LossParts::from_checkpoint_sums(&v), Some(p));
+        // Written before `sched` and `rank` existed: seven terms, those two start at 0.
+        let old = LossParts::from_checkpoint_sums(&v[..LossParts::LEGACY_TERMS]).unwrap();
+        assert_eq!((old.confidence, old.sched, old.rank), (7.0, 0.0, 0.0));
+        assert_eq!(LossParts::from_checkpoint_sums(&v[..8]), None);
+    }
 }
